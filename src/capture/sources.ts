@@ -1,0 +1,83 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { FileStore } from "../store/store";
+import { sha256 } from "../store/store";
+
+export interface SourceEntry {
+  /** Path relative to the project folder, with forward slashes. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+const EXTENSIONS = new Set([".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json", ".ipynb"]);
+const SKIP_DIRS = new Set(["node_modules", "__pycache__"]);
+const MAX_FILE = 2 * 1024 * 1024;
+const MAX_FILES = 5000;
+
+interface Cached {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+/** Hashes of files already seen in this process, keyed by absolute path. */
+const hashCache = new Map<string, Cached>();
+
+/**
+ * Record the project's sources (`.ts`, `.js`, `.json`, notebooks) under `projectDir`, skipping
+ * `node_modules`, hidden folders (`.git`, `.venv`) and the store root; each file's content is
+ * stored once in the store's blobs. Unchanged files are not read again (size + mtime cache).
+ */
+export function captureSources(projectDir: string, store: FileStore): { files: SourceEntry[]; skipped: string[] } {
+  const files: SourceEntry[] = [];
+  const skipped: string[] = [];
+  const root = store.root;
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name.startsWith(".") || SKIP_DIRS.has(e.name) || full === root) continue;
+        walk(full);
+      } else if (e.isFile() && EXTENSIONS.has(path.extname(e.name))) {
+        if (e.name === "package-lock.json") continue;
+        if (files.length >= MAX_FILES) {
+          skipped.push(path.relative(projectDir, full));
+          continue;
+        }
+        let st: fs.Stats;
+        try {
+          st = fs.statSync(full);
+        } catch {
+          continue;
+        }
+        const rel = path.relative(projectDir, full).split(path.sep).join("/");
+        if (st.size > MAX_FILE) {
+          skipped.push(rel);
+          continue;
+        }
+        const hit = hashCache.get(full);
+        if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && fs.existsSync(store.blobPath(hit.sha256))) {
+          files.push({ path: rel, sha256: hit.sha256, size: st.size });
+          continue;
+        }
+        let data: Buffer;
+        try {
+          data = fs.readFileSync(full);
+        } catch {
+          continue;
+        }
+        const sha = store.putBlob(data, sha256(data));
+        hashCache.set(full, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
+        files.push({ path: rel, sha256: sha, size: st.size });
+      }
+    }
+  };
+  walk(path.resolve(projectDir));
+  return { files, skipped };
+}

@@ -1,0 +1,55 @@
+/** Every way a labnote call can fail; `code` is stable, the message says what and what to do. */
+export type LabnoteErrorCode =
+  | "INVALID_NAME"
+  | "INVALID_VALUE"
+  | "INVALID_OPTION"
+  | "CONFIG_FROZEN"
+  | "CONFIG_LOAD"
+  | "UNKNOWN_NAMED_CONFIG"
+  | "NO_ACTIVE_RUN"
+  | "NO_ACTIVE_EXPERIMENT"
+  | "NOT_FOUND"
+  | "STORE_WRITE"
+  | "STORE_READ"
+  | "RUN_ENDED"
+  | "READ_ONLY"
+  | "UNSERIALIZABLE"
+  | "UNSUPPORTED";
+
+/**
+ * The one error class labnote throws. Check with {@link isLabnoteError}, not `instanceof`:
+ * two copies of labnote can be loaded in one kernel.
+ * @example
+ * try { run.log("loss", "x" as any) } catch (e) { if (isLabnoteError(e)) console.log(e.code) }
+ */
+export class LabnoteError extends Error {
+  override readonly name = "LabnoteError";
+  readonly code: LabnoteErrorCode;
+  constructor(code: LabnoteErrorCode, what: string, detail: string, options?: { cause?: unknown }) {
+    super(`${what}: ${detail}`, options);
+    this.code = code;
+  }
+}
+
+/** True for a labnote error from any loaded copy of labnote. */
+export function isLabnoteError(e: unknown): e is LabnoteError {
+  return typeof e === "object" && e !== null && (e as { name?: unknown }).name === "LabnoteError" && typeof (e as { code?: unknown }).code === "string";
+}
+
+const FS_HINTS: Record<string, string> = {
+  ENOSPC: "no space left on device; free some space or point LABNOTE_DIR (or the root option) at another disk",
+  EDQUOT: "disk quota exceeded; free some space or point LABNOTE_DIR (or the root option) at another disk",
+  EACCES: "permission denied; choose a writable folder with the root option or LABNOTE_DIR",
+  EPERM: "operation not permitted; choose a writable folder with the root option or LABNOTE_DIR",
+  EROFS: "the file system is read-only; choose a writable folder with the root option or LABNOTE_DIR",
+  ENOTDIR: "a part of the path is a file, not a folder; choose another root",
+  EISDIR: "the path is a folder, not a file",
+  ENOENT: "no such file or folder",
+};
+
+/** Wrap a file-system error in a LabnoteError that names the path and says what to do. */
+export function storeError(op: "write" | "read", path: string, e: unknown): LabnoteError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? "";
+  const hint = FS_HINTS[code] ?? (e instanceof Error ? e.message : String(e));
+  return new LabnoteError(op === "write" ? "STORE_WRITE" : "STORE_READ", `Cannot ${op} ${path}`, `${hint}${code ? ` (${code})` : ""}`, { cause: e });
+}

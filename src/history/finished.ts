@@ -1,0 +1,156 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Saver, SaverTest } from "../artifacts/formats";
+import { LabnoteError, storeError } from "../errors";
+import { parseMetrics, type MetricPoints } from "../metrics/csv";
+import type { Histogram } from "../metrics/histogram";
+import { loadArtifact } from "../run/run";
+import type { RunRecord } from "../run/types";
+import type { FileStore } from "../store/store";
+import { readJsonMaybe } from "../store/atomic";
+import { inside } from "../util/names";
+import { readOnlyView } from "../config/freeze";
+
+/**
+ * A run read back from disk, read-only: its record, metrics, artifacts, output and sources.
+ * @example
+ * const again = await exp.getRun("mnist/3");
+ * again.metric("loss").values; await again.load("model");
+ */
+export class FinishedRun<C = Record<string, unknown>> {
+  readonly record: RunRecord;
+  readonly dir: string;
+
+  constructor(record: RunRecord, dir: string, store: FileStore, savers: [SaverTest, Saver][]) {
+    this.record = record;
+    this.dir = dir;
+    this.store = store;
+    this.savers = savers;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get number(): number {
+    return this.record.number;
+  }
+  get name(): string {
+    return this.record.name;
+  }
+  get status(): RunRecord["status"] {
+    return this.record.status;
+  }
+  /** The run's final config, read-only. */
+  get config(): C {
+    return readOnlyView(this.record.config) as C;
+  }
+
+  /** All points of a metric, read from `metrics.csv` (a torn last line is skipped). */
+  metric(name: string): MetricPoints {
+    const points = this.readMetrics(name).get(name);
+    if (!points) {
+      const known = Object.keys(this.record.metrics ?? {});
+      throw new LabnoteError("NOT_FOUND", `No metric "${name}" in run ${this.id}`, known.length ? `it has ${known.map((m) => `"${m}"`).join(", ")}` : "nothing was logged");
+    }
+    return points;
+  }
+
+  /** Every metric's points. */
+  metrics(): Map<string, MetricPoints> {
+    return this.readMetrics();
+  }
+
+  /** Histograms logged under a name, in step order. */
+  histograms(name: string): Histogram[] {
+    let text = "";
+    try {
+      text = fs.readFileSync(path.join(this.dir, "histograms.jsonl"), "utf8");
+    } catch {
+      return [];
+    }
+    const out: Histogram[] = [];
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        const h = JSON.parse(line) as Histogram;
+        if (h.name === name) out.push(h);
+      } catch {
+        /* torn line */
+      }
+    }
+    return out;
+  }
+
+  /** Load an artifact by name (newest version) or exact stored name. */
+  async load(name: string, options: { version?: number } = {}): Promise<unknown> {
+    return loadArtifact(this.id, this.record.artifacts ?? [], name, options.version, this.savers, (rel) => {
+      const file = inside(this.dir, rel);
+      try {
+        return fs.readFileSync(file);
+      } catch (e) {
+        throw storeError("read", file, e);
+      }
+    });
+  }
+
+  /** What the run printed (stdout, and stderr lines marked `[stderr]`). */
+  output(): string {
+    try {
+      return fs.readFileSync(path.join(this.dir, "output.log"), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  /** Host, git and dependency information captured at the start. */
+  env(): Record<string, unknown> {
+    return readJsonMaybe<Record<string, unknown>>(path.join(this.dir, "env.json")) ?? {};
+  }
+
+  /** The project's source files as they were when the run started. */
+  sources(): { path: string; sha256: string; size: number; text(): string }[] {
+    const s = readJsonMaybe<{ files: { path: string; sha256: string; size: number }[] }>(path.join(this.dir, "sources.json"));
+    return (s?.files ?? []).map((f) => ({ ...f, text: () => fs.readFileSync(this.store.blobPath(f.sha256), "utf8") }));
+  }
+
+  /** The notebook cells executed while the run was open, with their source text. */
+  cells(): (RunRecord["cells"][number] & { source: string })[] {
+    return (this.record.cells ?? []).map((c) => {
+      let source = "";
+      try {
+        source = fs.readFileSync(this.store.blobPath(c.sha256), "utf8");
+      } catch {
+        /* blob missing: keep the record */
+      }
+      return { ...c, source };
+    });
+  }
+
+  /** A finished run cannot change. */
+  log(): never {
+    throw this.readOnly("log");
+  }
+  save(): never {
+    throw this.readOnly("save");
+  }
+  end(): never {
+    throw this.readOnly("end");
+  }
+
+  private readOnly(what: string): LabnoteError {
+    return new LabnoteError("READ_ONLY", `Cannot ${what} on run ${this.id}`, "a run reopened from history is read-only; start a new run with exp.start()");
+  }
+
+  private readMetrics(only?: string): Map<string, MetricPoints> {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir, "metrics.csv"), "utf8");
+    } catch {
+      return new Map();
+    }
+    return parseMetrics(text, only);
+  }
+
+  private readonly store: FileStore;
+  private readonly savers: [SaverTest, Saver][];
+}

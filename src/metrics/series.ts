@@ -1,0 +1,108 @@
+/**
+ * One metric's points, held in fixed-size chunks of typed arrays: 24 bytes a point
+ * (step, value, time as float64), no copying as it grows, no per-point objects.
+ */
+const SHIFT = 14;
+const CHUNK = 1 << SHIFT; // 16,384 points a chunk
+const MASK = CHUNK - 1;
+
+export interface MetricSummary {
+  count: number;
+  lastStep: number;
+  last: number;
+  min: number;
+  max: number;
+}
+
+export class Series {
+  readonly name: string;
+  count = 0;
+  /** Points before this index are written to the store. */
+  flushed = 0;
+  /** Points before this index are folded into the summary. */
+  summarized = 0;
+  lastStep = -1;
+  min = NaN;
+  max = NaN;
+  private steps: Float64Array[] = [];
+  private values: Float64Array[] = [];
+  private times: Float64Array[] = [];
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** The step the next point gets when none is given. */
+  get nextStep(): number {
+    return this.lastStep + 1;
+  }
+
+  push(step: number, value: number, time: number): void {
+    const i = this.count;
+    const c = i >>> SHIFT;
+    if (c === this.steps.length) {
+      this.steps.push(new Float64Array(CHUNK));
+      this.values.push(new Float64Array(CHUNK));
+      this.times.push(new Float64Array(CHUNK));
+    }
+    const j = i & MASK;
+    this.steps[c][j] = step;
+    this.values[c][j] = value;
+    this.times[c][j] = time;
+    this.lastStep = step;
+    this.count = i + 1;
+  }
+
+  step(i: number): number {
+    return this.steps[i >>> SHIFT][i & MASK];
+  }
+  value(i: number): number {
+    return this.values[i >>> SHIFT][i & MASK];
+  }
+  time(i: number): number {
+    return this.times[i >>> SHIFT][i & MASK];
+  }
+
+  /** Fold points not yet summarized into min/max; cheap enough to call on every flush. */
+  summary(): MetricSummary {
+    let { min, max } = this;
+    for (let i = this.summarized; i < this.count; i++) {
+      const v = this.value(i);
+      if (Number.isNaN(v)) continue;
+      if (!(v >= min)) min = Number.isNaN(min) ? v : Math.min(min, v);
+      if (!(v <= max)) max = Number.isNaN(max) ? v : Math.max(max, v);
+    }
+    this.min = min;
+    this.max = max;
+    this.summarized = this.count;
+    return { count: this.count, lastStep: this.lastStep, last: this.count ? this.value(this.count - 1) : NaN, min, max };
+  }
+
+  /** Copies of all points as plain typed arrays. */
+  toArrays(): { steps: Float64Array; values: Float64Array; times: Float64Array } {
+    const n = this.count;
+    const steps = new Float64Array(n);
+    const values = new Float64Array(n);
+    const times = new Float64Array(n);
+    for (let c = 0, off = 0; off < n; c++, off += CHUNK) {
+      const len = Math.min(CHUNK, n - off);
+      steps.set(this.steps[c].subarray(0, len), off);
+      values.set(this.values[c].subarray(0, len), off);
+      times.set(this.times[c].subarray(0, len), off);
+    }
+    return { steps, values, times };
+  }
+
+  /** A view that indexes like an array, for downsampling without copying. */
+  view(kind: "step" | "value" | "time"): { length: number; [i: number]: number } {
+    const arrays = kind === "step" ? this.steps : kind === "value" ? this.values : this.times;
+    const self = this;
+    return new Proxy({} as { length: number; [i: number]: number }, {
+      get(_t, k) {
+        if (k === "length") return self.count;
+        const i = typeof k === "string" ? Number(k) : NaN;
+        return Number.isInteger(i) ? arrays[i >>> SHIFT][i & MASK] : undefined;
+      },
+    });
+  }
+}

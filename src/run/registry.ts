@@ -1,0 +1,41 @@
+import type { Run } from "./run";
+
+/**
+ * Runs open in this process. When the process exits, open runs are ended (completed on
+ * exit code 0, failed otherwise); on SIGINT in plain Node they end `interrupted`. In a kernel
+ * that handles SIGINT itself (tslab), the kernel's handler stays in charge.
+ */
+export const openRuns: Set<Run<unknown>> = new Set();
+
+let installed = false;
+
+function onExit(code: number): void {
+  for (const run of [...openRuns]) {
+    try {
+      run.endSync(code === 0 ? { status: "completed", endedBy: "exit" } : { status: "failed", error: new Error(`the process exited with code ${code} before the run ended`), endedBy: "exit" });
+    } catch {
+      /* nothing more can be done while exiting */
+    }
+  }
+}
+
+function onSigint(): void {
+  for (const run of [...openRuns]) {
+    try {
+      run.endSync({ status: "interrupted", error: new Error("interrupted by SIGINT"), endedBy: "signal" });
+    } catch {
+      /* exiting anyway */
+    }
+  }
+  process.removeListener("SIGINT", onSigint);
+  process.kill(process.pid, "SIGINT");
+}
+
+/** Install the exit and SIGINT handlers once, when the first run starts. */
+export function installProcessHandlers(): void {
+  if (installed) return;
+  installed = true;
+  process.on("exit", onExit);
+  // Only take SIGINT where nobody else does: adding a listener disables Node's default exit.
+  if (process.listenerCount("SIGINT") === 0) process.on("SIGINT", onSigint);
+}

@@ -1,0 +1,54 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { storeError } from "../errors";
+
+let counter = 0;
+
+/** Write a file atomically: a temporary file beside it, then rename. Readers never see half a file. */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* the original error matters more */
+    }
+    throw storeError("write", file, e);
+  }
+}
+
+/** Create a folder and its parents, with a clear error. */
+export function ensureDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw storeError("write", dir, e);
+  }
+}
+
+/** Append to a file, with a clear error. */
+export function appendSync(file: string, data: string | Uint8Array): void {
+  try {
+    fs.appendFileSync(file, data);
+  } catch (e) {
+    throw storeError("write", file, e);
+  }
+}
+
+/** Read and parse a JSON file, or undefined when it is missing or unreadable. */
+export function readJsonMaybe<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
