@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# npm start                 sets everything up, then opens JupyterLab on the quickstart notebook
+# npm start -- --headless   sets everything up, runs the quickstart notebook with the tslab
+#                           kernel (outputs kept in the notebook) and prints its runs table
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+HEADLESS=0
+LAB_ARGS=()
+for arg in "$@"; do
+  case "$arg" in
+    --headless) HEADLESS=1 ;;
+    -h|--help)
+      echo "usage: npm start [-- --headless] [-- <extra jupyter lab options>]"
+      exit 0 ;;
+    *) LAB_ARGS+=("$arg") ;;
+  esac
+done
+
+bash scripts/setup.sh
+
+NOTEBOOK="notebooks/quickstart.ipynb"
+JUPYTER="$ROOT/.venv/bin/jupyter"
+
+if [[ $HEADLESS == 1 ]]; then
+  if [[ ! -f "$NOTEBOOK" ]]; then
+    echo "start: $NOTEBOOK does not exist yet; there is nothing to run headless." >&2
+    exit 1
+  fi
+  echo "start: running $NOTEBOOK with the tslab kernel (outputs are saved in the notebook) ..."
+  # The kernel sees the notebook's path as JupyterLab would show it, and runs in its folder.
+  JPY_SESSION_NAME="$ROOT/$NOTEBOOK" "$JUPYTER" execute --inplace --kernel_name=tslab --timeout=600 "$NOTEBOOK"
+  echo "start: runs of the quickstart experiment:"
+  if node lib/cli/main.js runs --help >/dev/null 2>&1; then
+    node lib/cli/main.js runs --root notebooks/experiments --experiment quickstart
+  else
+    echo "start: this build has no 'labnote runs' command yet, so there is no runs table to print;" >&2
+    echo "start: the runs are on disk under notebooks/experiments/quickstart/." >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+PORT="${LABNOTE_PORT:-8888}"
+ARGS=(--ServerApp.root_dir="$ROOT" --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT")
+[[ $(id -u) == 0 ]] && ARGS+=(--allow-root)
+if [[ -f "$NOTEBOOK" ]]; then
+  TARGET="$NOTEBOOK"
+else
+  echo "start: $NOTEBOOK does not exist yet; opening JupyterLab on the notebooks folder." >&2
+  TARGET="notebooks"
+fi
+echo "start: JupyterLab on http://127.0.0.1:$PORT/lab/tree/$TARGET (loopback only; it prints the URL with its token below; Ctrl+C stops it)"
+exec "$JUPYTER" lab "$TARGET" "${ARGS[@]}" "${LAB_ARGS[@]}"
