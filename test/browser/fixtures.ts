@@ -1,0 +1,74 @@
+/** Hand-made payloads and bundles, shaped as the kernel side sends them. */
+import { downsample, MIME, PROTOCOL_VERSION, type RunPayload, type RunStatus } from "../../src/protocol/index";
+
+export const EVIL = `<img src=x onerror="document.body.dataset.pwned='1'">`;
+
+export interface FixtureRun {
+  experiment?: string;
+  number?: number;
+  status?: RunStatus;
+  steps?: number;
+  metrics?: string[];
+  config?: Record<string, unknown>;
+  modified?: string[];
+  error?: string;
+  artifacts?: RunPayload["artifacts"];
+}
+
+/** A run payload with `steps` points per metric, downsampled as the kernel does. */
+export function runPayload(o: FixtureRun = {}): RunPayload {
+  const experiment = o.experiment ?? "demo";
+  const number = o.number ?? 1;
+  const steps = o.steps ?? 100;
+  const names = o.metrics ?? ["loss", "accuracy"];
+  const now = Date.now();
+  const config = o.config ?? { lr: 0.01, optimizer: { name: "adam", beta: 0.9 }, epochs: 10 };
+  const flat: [string, unknown][] = [];
+  const walk = (prefix: string, v: unknown) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    else flat.push([prefix, v]);
+  };
+  walk("", config);
+  const modified = new Set(o.modified ?? ["lr"]);
+  return {
+    v: PROTOCOL_VERSION,
+    kind: "run",
+    id: `${experiment}/${number}`,
+    experiment,
+    number,
+    name: `${experiment} #${number}`,
+    status: o.status ?? "running",
+    tags: ["fixture"],
+    startTime: now - 5000,
+    endTime: o.status && o.status !== "running" ? now : undefined,
+    sentAt: now,
+    config: flat.map(([key, v]) => ({ key, value: JSON.stringify(v), modified: modified.has(key), added: false })),
+    metrics: names.map((name, m) => {
+      const s = Array.from({ length: steps }, (_, i) => i);
+      const v = s.map((i) => (m === 0 ? 2 * Math.exp(-i / (steps / 3)) + 0.05 * Math.sin(i) : 1 - Math.exp(-i / (steps / 4))));
+      const series = downsample(s, v, steps, 200);
+      return {
+        name,
+        count: steps,
+        lastStep: steps - 1,
+        last: v[steps - 1] ?? 0,
+        min: Math.min(...v),
+        max: Math.max(...v),
+        series,
+      };
+    }),
+    artifacts: o.artifacts ?? [],
+    error: o.error ? { message: o.error } : undefined,
+    root: "experiments",
+    cwd: "/",
+  };
+}
+
+/** The bundle the kernel sends: labnote's MIME type plus fallbacks. */
+export function bundle(p: RunPayload): Record<string, unknown> {
+  return {
+    [MIME.run]: p,
+    "text/plain": `labnote run ${p.id} (${p.status})`,
+    "text/html": `<pre>labnote run ${p.id}</pre>`,
+  };
+}

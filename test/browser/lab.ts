@@ -1,0 +1,200 @@
+/**
+ * A real JupyterLab for browser tests and benchmarks: started from the project's environment
+ * (`<repo>/.venv`, or `LABNOTE_VENV`) on a free loopback port with a temporary root, user
+ * settings and workspace, and driven by Chromium through playwright-core.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const repo = path.resolve(__dirname, "..", "..");
+export const venv = path.resolve(process.env.LABNOTE_VENV ?? path.join(repo, ".venv"));
+export const chromiumPath = process.env.LABNOTE_CHROMIUM ?? "/usr/bin/chromium";
+
+export interface Lab {
+  url: string;
+  root: string;
+  token: string;
+  /** What the server printed so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start JupyterLab with `root` as its root folder (a fresh temporary folder by default). */
+export async function startLab(opts: { root?: string; theme?: "light" | "dark" } = {}): Promise<Lab> {
+  const base = mkdtempSync(path.join(os.tmpdir(), "labnote-lab-"));
+  const root = opts.root ?? path.join(base, "root");
+  mkdirSync(root, { recursive: true });
+  // Cells import "labnote" and "tslab": make them resolvable from the notebook's folder.
+  const nm = path.join(root, "node_modules");
+  if (!existsSync(nm)) symlinkSync(path.join(repo, "node_modules"), nm);
+  const settings = path.join(base, "settings");
+  const apputils = path.join(settings, "@jupyterlab", "apputils-extension");
+  mkdirSync(apputils, { recursive: true });
+  writeFileSync(path.join(apputils, "notification.jupyterlab-settings"), JSON.stringify({ fetchNews: "false", checkForUpdates: false }));
+  writeFileSync(
+    path.join(apputils, "themes.jupyterlab-settings"),
+    JSON.stringify({ theme: opts.theme === "dark" ? "JupyterLab Dark" : "JupyterLab Light" }),
+  );
+  const port = await freePort();
+  const jupyter = path.join(venv, "bin", "jupyter");
+  if (!existsSync(jupyter)) throw new Error(`startLab: no Jupyter at ${jupyter}; run scripts/setup.sh or set LABNOTE_VENV`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_CONFIG_DIR: path.join(base, "config"),
+    JUPYTER_RUNTIME_DIR: path.join(base, "runtime"),
+    JUPYTER_DATA_DIR: path.join(base, "data"),
+    JUPYTER_PATH: path.join(venv, "share", "jupyter"),
+    PATH: `${path.join(venv, "bin")}:${process.env.PATH}`,
+  };
+  const child: ChildProcess = spawn(
+    jupyter,
+    [
+      "lab",
+      "--no-browser",
+      "--allow-root",
+      `--port=${port}`,
+      "--ServerApp.ip=127.0.0.1",
+      "--ServerApp.port_retries=0",
+      "--IdentityProvider.token=",
+      "--ServerApp.password=",
+      `--ServerApp.root_dir=${root}`,
+      `--LabServerApp.user_settings_dir=${settings}`,
+      `--LabServerApp.workspaces_dir=${path.join(base, "workspaces")}`,
+      "--LabApp.expose_app_in_browser=True",
+      "--LabApp.news_url=",
+    ],
+    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let log = "";
+  child.stdout?.on("data", (b) => (log += b));
+  child.stderr?.on("data", (b) => (log += b));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`startLab: JupyterLab exited (${child.exitCode})\n${log}`);
+    try {
+      const r = await fetch(`${url}/api/status`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`startLab: JupyterLab did not answer within 60 s\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    root,
+    token: "",
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            try {
+              if (child.pid) process.kill(-child.pid, "SIGKILL");
+            } catch {
+              /* gone */
+            }
+            resolve();
+          }, 5000);
+          child.once("exit", () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launch the system Chromium. */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+/** A notebook for the tslab kernel with the given code cells. */
+export function writeNotebook(file: string, cells: string[]): void {
+  const nb = {
+    cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+    metadata: {
+      kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" },
+      language_info: { name: "typescript" },
+    },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(nb, null, 1));
+}
+
+/** Open `/lab/tree/<file>` and wait until the notebook's kernel is idle. */
+export async function openNotebook(page: Page, lab: Lab, file: string): Promise<void> {
+  await page.goto(`${lab.url}/lab/tree/${file}`);
+  await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60_000 });
+  await waitKernelIdle(page);
+}
+
+/** Wait until the current notebook's kernel reports idle. */
+export async function waitKernelIdle(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const app = (window as any).jupyterapp;
+      const w = app?.shell?.currentWidget;
+      const s = w?.sessionContext;
+      return !!s && s.session?.kernel && s.kernelDisplayStatus === "idle";
+    },
+    undefined,
+    { timeout },
+  );
+}
+
+/** Run a JupyterLab command in the page. */
+export async function command(page: Page, id: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  return page.evaluate(([id, args]) => (window as any).jupyterapp.commands.execute(id, args), [id, args] as const);
+}
+
+/**
+ * Cell code that sends a display bundle with a display id through the kernel's own display
+ * writer (the same path labnote's widgets take), for tests that run before or without the library.
+ */
+export function sendBundleCode(bundleExpr: string, displayId: string, update: boolean): string {
+  return `(() => {
+  const key = Object.keys(require.cache).find((k) => /tslab[\\\\/]dist[\\\\/]jupyter\\.js$/.test(k));
+  const w = require.cache[key!]!.exports.lastWriteDisplayData;
+  w({ data: ${bundleExpr}, metadata: {}, transient: { display_id: ${JSON.stringify(displayId)} } }, ${update});
+})()`;
+}
