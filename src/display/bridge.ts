@@ -1,0 +1,618 @@
+/**
+ * The tslab bridge: the one module of labnote that touches the tslab kernel's internals.
+ *
+ * tslab (1.0.x) has no comm channel and no public way to send a display bundle with several MIME
+ * types, to update it in place, or to learn when a cell starts and ends. This module finds the
+ * kernel's live objects at run time (never through `import "tslab"`: a library may load another
+ * copy of tslab, or none), hooks the few places it needs, and offers a small, stable surface.
+ *
+ * Everything here is feature-detected. Outside tslab, {@link getBridge} returns undefined
+ * silently; inside a tslab whose internals look different, it warns once and returns undefined,
+ * and the rest of labnote falls back to plain output.
+ *
+ * What it relies on (tslab 1.0.22, `dist/`):
+ * - `globalThis.__tslab__.require("tslab")` is the kernel's own `public.js`; `jupyter.js` beside
+ *   it exports the live `lastWriteDisplayData(content, update)` and the `JupyterHandlerImpl` class.
+ * - `JupyterHandlerImpl.prototype.handleExecuteImpl(req, writeStream, writeDisplayData)` runs one
+ *   cell (`req.code`), bumps `this.execCount`, and settles before the execute_reply and the idle
+ *   status are sent: awaiting inside a wrapper holds both, so end-of-cell output reaches IOPub
+ *   first.
+ * - Cells run through `vm.runInThisContext("(function(exports, require) {…})(__tslab__.exports,
+ *   __tslab__.require)")`; tslab swallows the thrown or rejected value, so the bridge records it
+ *   on the way.
+ * - SIGINT rejects a top-level await with "Interrupted asynchronously"; a synchronous loop is cut
+ *   by `breakOnSigint` (error code ERR_SCRIPT_EXECUTION_INTERRUPTED).
+ */
+import * as path from "node:path";
+
+/** The cell that is executing. */
+export interface CellInfo {
+  /** The execution count shown in the notebook (`[n]`); 0 while unknown (see {@link getBridge}). */
+  executionCount: number;
+  /** The cell's source text, exactly as the kernel received it. */
+  source: string;
+  /** When the kernel began the cell (ms since the epoch). */
+  startTime: number;
+  /** The notebook's path, from JPY_SESSION_NAME (set by JupyterLab), when known. */
+  notebookPath?: string;
+}
+
+/** How a cell ended. */
+export interface CellOutcome {
+  /** True when the cell completed (its top-level await included) without an error. */
+  ok: boolean;
+  /** True when the kernel was interrupted (SIGINT, the stop button) while the cell ran. */
+  interrupted: boolean;
+  /** What went wrong, whenever `ok` is false. */
+  error?: { message: string; stack?: string };
+  /** When the cell settled (ms since the epoch). */
+  endTime: number;
+}
+
+/** The live kernel, seen from labnote. */
+export interface KernelBridge {
+  readonly kind: "tslab";
+  /** Sends one `display_data` carrying every MIME type of `bundle`, under `displayId`. */
+  display(bundle: Record<string, unknown>, displayId: string, metadata?: Record<string, unknown>): void;
+  /** Sends `update_display_data` for `displayId`: every output showing it is replaced in place. */
+  update(bundle: Record<string, unknown>, displayId: string, metadata?: Record<string, unknown>): void;
+  /** The cell executing right now, if any. */
+  currentCell(): CellInfo | undefined;
+  /** Called when a cell starts, before its code runs. Returns a function that unsubscribes. */
+  onCellStart(cb: (cell: CellInfo) => void): () => void;
+  /**
+   * Called after the cell's code (including its top-level await) settled, before the reply is
+   * sent if possible. Promises returned by callbacks are awaited (in parallel, for at most
+   * {@link CELL_END_TIMEOUT_MS}, or until the kernel is interrupted) before the kernel replies.
+   */
+  onCellEnd(cb: (cell: CellInfo, outcome: CellOutcome) => void | Promise<void>): () => void;
+  /** Called once when the kernel is asked to shut down (or the process exits). */
+  onShutdown(cb: () => void): () => void;
+}
+
+/** How long the kernel's reply waits for async onCellEnd callbacks. */
+export const CELL_END_TIMEOUT_MS = 30_000;
+
+const STATE_KEY = Symbol.for("labnote.kernelBridge");
+const PATCHED = Symbol.for("labnote.kernelBridge.patched");
+const CELL_TAIL = "\n})(__tslab__.exports, __tslab__.require)";
+const ASYNC_CELL_HEAD = "(async function(exports, require) {";
+const SIGINT_CODE = "ERR_SCRIPT_EXECUTION_INTERRUPTED";
+
+interface GlobalState {
+  readonly version: 1;
+  readonly bridge: KernelBridge | undefined;
+}
+
+/**
+ * The kernel's bridge, or undefined outside tslab.
+ *
+ * Idempotent and shared process-wide: every call, from any copy of labnote, returns the same
+ * instance, and the kernel is hooked once. When tslab is found but its internals are not as
+ * expected, one warning is printed and every call returns undefined.
+ *
+ * The cell that first calls getBridge() has already started; the bridge still reports it as the
+ * current cell and fires onCellEnd for it (its executionCount is 0 until it ends, then the same
+ * CellInfo object is updated), as long as Node's in-process inspector can read it.
+ *
+ * @example
+ *   const bridge = getBridge();
+ *   bridge?.display({ "text/plain": "step 0", "text/html": "<b>step 0</b>" }, "run-1");
+ *   bridge?.update({ "text/plain": "step 1", "text/html": "<b>step 1</b>" }, "run-1");
+ */
+export function getBridge(): KernelBridge | undefined {
+  const global = globalThis as Record<PropertyKey, unknown>;
+  const existing = global[STATE_KEY] as GlobalState | undefined;
+  if (existing !== undefined) return existing.bridge;
+  const hook = global.__tslab__ as { require?: unknown } | undefined;
+  if (hook === null || typeof hook !== "object" || typeof hook.require !== "function") return undefined;
+  let bridge: KernelBridge | undefined;
+  try {
+    bridge = createBridge(locateKernel(hook.require as NodeRequire));
+  } catch (error) {
+    bridge = undefined;
+    const detail = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `labnote: the tslab kernel's internals are not as expected (${detail}); ` +
+        "live widgets and cell-scoped runs are off; runs still work with callbacks and run.end()\n",
+    );
+  }
+  const state: GlobalState = { version: 1, bridge };
+  Object.defineProperty(global, STATE_KEY, { value: state, configurable: true, enumerable: false });
+  return bridge;
+}
+
+// -- locating the kernel's objects ------------------------------------------------------------
+
+type WriteDisplayData = (content: Record<string, unknown>, update: boolean) => void;
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+interface HandlerPrototype {
+  handleExecuteImpl: AnyFunction;
+  handleShutdown?: AnyFunction;
+  createWriteToIopub?: AnyFunction;
+  [PATCHED]?: true;
+}
+
+interface KernelInternals {
+  /** The kernel's `jupyter.js` exports; `lastWriteDisplayData` must be read live. */
+  readonly jupyter: { lastWriteDisplayData: unknown };
+  readonly handlerPrototype: HandlerPrototype;
+  readonly tslabVersion: string;
+}
+
+/** Finds the kernel's own `jupyter.js` through the module that cells get for `require("tslab")`. */
+function locateKernel(cellRequire: NodeRequire): KernelInternals {
+  let publicModule: unknown;
+  try {
+    publicModule = cellRequire("tslab");
+  } catch (error) {
+    throw new Error(`cannot load the kernel's own tslab module: ${(error as Error).message}`);
+  }
+  const entry = Object.values(require.cache).find((mod) => mod !== undefined && mod.exports === publicModule);
+  if (entry === undefined) throw new Error("the kernel's tslab module is not in require.cache");
+  const jupyterPath = path.join(path.dirname(entry.filename), "jupyter.js");
+  const jupyter = require.cache[jupyterPath]?.exports as Record<string, unknown> | undefined;
+  if (jupyter === undefined) throw new Error(`${jupyterPath} is not loaded`);
+  if (!("lastWriteDisplayData" in jupyter)) throw new Error("jupyter.js has no lastWriteDisplayData");
+  const handlerClass = jupyter.JupyterHandlerImpl as { prototype?: HandlerPrototype } | undefined;
+  const handlerPrototype = handlerClass?.prototype;
+  if (typeof handlerClass !== "function" || handlerPrototype === undefined) {
+    throw new Error("jupyter.js has no JupyterHandlerImpl class");
+  }
+  if (typeof handlerPrototype.handleExecuteImpl !== "function") {
+    throw new Error("JupyterHandlerImpl has no handleExecuteImpl method");
+  }
+  const versions = (publicModule as { versions?: { tslab?: unknown } } | undefined)?.versions;
+  const tslabVersion = typeof versions?.tslab === "string" ? versions.tslab : "unknown";
+  return { jupyter: jupyter as { lastWriteDisplayData: unknown }, handlerPrototype, tslabVersion };
+}
+
+// -- the bridge -------------------------------------------------------------------------------
+
+/** One cell between its start and the end of its end callbacks. */
+interface CellRun {
+  readonly cell: CellInfo;
+  started: boolean;
+  codeRan: boolean;
+  interrupted: boolean;
+  error?: { message: string; stack?: string };
+  diagnostics: string;
+}
+
+function createBridge(kernel: KernelInternals): KernelBridge {
+  const startCallbacks = new Set<(cell: CellInfo) => void>();
+  const endCallbacks = new Set<(cell: CellInfo, outcome: CellOutcome) => void | Promise<void>>();
+  const shutdownCallbacks = new Set<() => void>();
+  let current: CellRun | undefined;
+  let shutDown = false;
+  let interruptWaiters: Array<() => void> = [];
+
+  function report(what: string, error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    try {
+      process.stderr.write(`labnote: ${what} failed: ${text}\n`);
+    } catch {
+      // stderr is gone (kernel shutting down): nothing left to tell.
+    }
+  }
+
+  function begin(cell: CellInfo): CellRun {
+    const run: CellRun = { cell, started: false, codeRan: false, interrupted: false, diagnostics: "" };
+    current = run;
+    return run;
+  }
+
+  function fireStart(run: CellRun): void {
+    if (run.started) return;
+    run.started = true;
+    for (const cb of [...startCallbacks]) {
+      try {
+        cb(run.cell);
+      } catch (error) {
+        report("a cell-start callback", error);
+      }
+    }
+  }
+
+  function outcomeOf(run: CellRun, ok: boolean, thrown?: unknown): CellOutcome {
+    const endTime = Date.now();
+    if (ok) return { ok: true, interrupted: false, endTime };
+    let error = run.error;
+    if (error === undefined && thrown !== undefined) error = describe(thrown);
+    if (error === undefined && run.interrupted) error = { message: "Interrupted asynchronously" };
+    if (error === undefined && !run.codeRan && run.diagnostics.trim() !== "") {
+      error = { message: `the cell did not compile: ${run.diagnostics.trim()}` };
+    }
+    if (error === undefined) error = { message: "the cell failed (see its output)" };
+    return { ok: false, interrupted: run.interrupted, error, endTime };
+  }
+
+  /** Runs the end callbacks; resolves when they settled, timed out, or the kernel was interrupted. */
+  async function end(run: CellRun, outcome: CellOutcome): Promise<void> {
+    fireStart(run);
+    const waits: Promise<void>[] = [];
+    for (const cb of [...endCallbacks]) {
+      try {
+        const result = cb(run.cell, outcome);
+        if (result !== null && typeof result === "object" && typeof (result as Promise<void>).then === "function") {
+          waits.push(Promise.resolve(result).then(undefined, (error) => report("a cell-end callback", error)));
+        }
+      } catch (error) {
+        report("a cell-end callback", error);
+      }
+    }
+    if (waits.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      let onInterrupt: (() => void) | undefined;
+      const gaveUp = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), CELL_END_TIMEOUT_MS);
+        timer.unref();
+        onInterrupt = () => resolve("interrupt");
+        interruptWaiters.push(onInterrupt);
+      });
+      const why = await Promise.race([Promise.all(waits).then(() => "done"), gaveUp]);
+      clearTimeout(timer);
+      interruptWaiters = interruptWaiters.filter((w) => w !== onInterrupt);
+      if (why === "timeout") {
+        report("waiting for cell-end callbacks", `still pending after ${CELL_END_TIMEOUT_MS} ms; the kernel goes on`);
+      }
+    }
+    if (current === run) current = undefined;
+  }
+
+  function send(bundle: Record<string, unknown>, displayId: string, metadata: Record<string, unknown> | undefined, update: boolean): void {
+    if (bundle === null || typeof bundle !== "object") throw new TypeError("labnote: a display bundle must be an object");
+    if (typeof displayId !== "string" || displayId === "") throw new TypeError("labnote: a display id must be a non-empty string");
+    if (shutDown) return;
+    const write = kernel.jupyter.lastWriteDisplayData;
+    // Null only before the first cell ran, when nothing in labnote can be calling yet.
+    if (typeof write !== "function") return;
+    const data: Record<string, unknown> = {};
+    for (const [mime, value] of Object.entries(bundle)) {
+      data[mime] = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") : value;
+    }
+    try {
+      (write as WriteDisplayData)({ data, metadata: metadata ?? {}, transient: { display_id: displayId } }, update);
+    } catch (error) {
+      report(update ? "update_display_data" : "display_data", error);
+    }
+  }
+
+  function shutdown(): void {
+    if (shutDown) return;
+    shutDown = true;
+    for (const cb of [...shutdownCallbacks]) {
+      try {
+        cb();
+      } catch (error) {
+        report("a shutdown callback", error);
+      }
+    }
+  }
+
+  const hooks: Hooks = {
+    begin,
+    fireStart,
+    outcomeOf,
+    end,
+    current: () => current,
+    interrupted: () => {
+      if (current !== undefined) current.interrupted = true;
+      const waiters = interruptWaiters;
+      interruptWaiters = [];
+      for (const w of waiters) w();
+    },
+    shutdown,
+    report,
+  };
+  installHooks(kernel, hooks);
+
+  const bridge: KernelBridge = {
+    kind: "tslab",
+    display: (bundle, displayId, metadata) => send(bundle, displayId, metadata, false),
+    update: (bundle, displayId, metadata) => send(bundle, displayId, metadata, true),
+    currentCell: () => current?.cell,
+    onCellStart: (cb) => subscribe(startCallbacks, cb),
+    onCellEnd: (cb) => subscribe(endCallbacks, cb),
+    onShutdown: (cb) => subscribe(shutdownCallbacks, cb),
+  };
+  return Object.freeze(bridge);
+}
+
+function subscribe<T>(set: Set<T>, cb: T): () => void {
+  if (typeof cb !== "function") throw new TypeError("labnote: a callback must be a function");
+  set.add(cb);
+  return () => {
+    set.delete(cb);
+  };
+}
+
+function describe(thrown: unknown): { message: string; stack?: string } {
+  if (thrown instanceof Error || (thrown !== null && typeof thrown === "object" && "message" in thrown)) {
+    const error = thrown as { name?: unknown; message?: unknown; stack?: unknown };
+    const message = String(error.message);
+    return typeof error.stack === "string" ? { message, stack: error.stack } : { message };
+  }
+  return { message: String(thrown) };
+}
+
+function notebookPath(): string | undefined {
+  const name = process.env.JPY_SESSION_NAME;
+  return name === undefined || name === "" ? undefined : name;
+}
+
+// -- hooks into the kernel --------------------------------------------------------------------
+
+interface Hooks {
+  begin(cell: CellInfo): CellRun;
+  fireStart(run: CellRun): void;
+  outcomeOf(run: CellRun, ok: boolean, thrown?: unknown): CellOutcome;
+  end(run: CellRun, outcome: CellOutcome): Promise<void>;
+  current(): CellRun | undefined;
+  interrupted(): void;
+  shutdown(): void;
+  report(what: string, error: unknown): void;
+}
+
+function installHooks(kernel: KernelInternals, hooks: Hooks): void {
+  const proto = kernel.handlerPrototype;
+  if (proto[PATCHED]) throw new Error("the kernel was already hooked by another bridge");
+  // Read the cell that is running now before anything changes (it started before the hooks).
+  const inflight = captureInflightCell(kernel, hooks);
+
+  const handleExecuteImpl = proto.handleExecuteImpl;
+  proto.handleExecuteImpl = async function (this: unknown, ...args: unknown[]) {
+    inflight?.supersede();
+    const handler = this as { execCount?: unknown };
+    const req = args[0] as { code?: unknown } | undefined;
+    const run = hooks.begin({
+      executionCount: typeof handler.execCount === "number" ? handler.execCount + 1 : 0,
+      source: typeof req?.code === "string" ? req.code : "",
+      startTime: Date.now(),
+      notebookPath: notebookPath(),
+    });
+    let result: unknown;
+    let thrown: unknown;
+    let threw = false;
+    // The kernel runs the cell's synchronous part inside this call; start callbacks fire from the
+    // vm hook just before the code, with the cell's own stdout and display channel in place.
+    const settled = handleExecuteImpl.apply(this, args) as Promise<unknown>;
+    hooks.fireStart(run);
+    try {
+      result = await settled;
+    } catch (error) {
+      thrown = error;
+      threw = true;
+    }
+    // tslab resolves with, or throws, an ExecutionCount { count } (throws it when the cell failed).
+    const counted = (threw ? thrown : result) as { count?: unknown } | undefined;
+    if (counted !== null && typeof counted === "object" && typeof counted.count === "number") {
+      run.cell.executionCount = counted.count;
+    }
+    const executionCountThrown = threw && !(thrown instanceof Error) && typeof (thrown as { count?: unknown })?.count === "number";
+    const outcome = hooks.outcomeOf(run, !threw, threw && !executionCountThrown ? thrown : undefined);
+    try {
+      await hooks.end(run, outcome);
+    } catch (error) {
+      hooks.report("ending a cell", error);
+    }
+    if (threw) throw thrown;
+    return result;
+  };
+
+  if (typeof proto.handleShutdown === "function") {
+    const handleShutdown = proto.handleShutdown;
+    proto.handleShutdown = function (this: unknown, ...args: unknown[]) {
+      hooks.shutdown();
+      return handleShutdown.apply(this, args);
+    };
+  }
+  process.once("exit", () => hooks.shutdown());
+
+  // Compile errors are printed, never thrown: keep what the kernel prints on stderr before the
+  // cell's code runs, to say why a cell failed.
+  if (typeof proto.createWriteToIopub === "function") {
+    const createWriteToIopub = proto.createWriteToIopub;
+    proto.createWriteToIopub = function (this: unknown, ...args: unknown[]) {
+      const write = createWriteToIopub.apply(this, args);
+      if (args[0] !== "stderr" || typeof write !== "function") return write;
+      return function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+        const run = hooks.current();
+        if (run !== undefined && !run.codeRan && run.diagnostics.length < 4000) {
+          run.diagnostics += typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : "";
+        }
+        return (write as AnyFunction).call(this, chunk, ...rest);
+      };
+    };
+  }
+
+  // The kernel swallows what a cell throws or rejects with; see it on the way through.
+  const vmModule = require("node:vm") as { runInThisContext: AnyFunction };
+  const runInThisContext = vmModule.runInThisContext;
+  vmModule.runInThisContext = function labnoteObserveCell(this: unknown, ...args: unknown[]) {
+    const code = args[0];
+    const run = hooks.current();
+    if (run === undefined || typeof code !== "string" || !code.endsWith(CELL_TAIL)) {
+      return runInThisContext.apply(this, args);
+    }
+    run.codeRan = true;
+    hooks.fireStart(run);
+    let value: unknown;
+    try {
+      value = runInThisContext.apply(this, args);
+    } catch (error) {
+      if (hooks.current() === run) {
+        run.error = describe(error);
+        if ((error as { code?: unknown } | null)?.code === SIGINT_CODE) run.interrupted = true;
+      }
+      throw error;
+    }
+    if (code.startsWith(ASYNC_CELL_HEAD) && value instanceof Promise) {
+      value.then(undefined, (error: unknown) => {
+        if (hooks.current() === run && run.error === undefined) run.error = describe(error);
+      });
+    }
+    return value;
+  };
+
+  // Not now: a SIGINT listener added while a cell's script runs (under breakOnSigint) leaves the
+  // signal at its default action once the script ends, and the next interrupt kills the kernel.
+  setImmediate(() => process.on("SIGINT", () => hooks.interrupted()));
+  proto[PATCHED] = true;
+  inflight?.activate();
+}
+
+// -- the cell that was running when the bridge was installed ----------------------------------
+
+interface Inflight {
+  activate(): void;
+  /** A new cell started: the in-flight one ended without our seeing it; close it. */
+  supersede(): void;
+}
+
+interface ZmqMessageLike {
+  header?: { msg_id?: unknown; msg_type?: unknown };
+  parent?: { msg_id?: unknown };
+  content?: { code?: unknown; status?: unknown; execution_count?: unknown };
+}
+
+/**
+ * Best effort: when the bridge is installed from inside a cell, read that cell's request from the
+ * closure of `lastWriteDisplayData` (through the in-process inspector), report it as the current
+ * cell, and hold its execute_reply and idle status until its end callbacks settled.
+ */
+function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | undefined {
+  if (!calledFromCell()) return undefined;
+  let request: ZmqMessageLike | undefined;
+  try {
+    request = closureVariable(kernel.jupyter.lastWriteDisplayData, "msg") as ZmqMessageLike | undefined;
+  } catch {
+    return undefined;
+  }
+  const msgId = request?.header?.msg_id;
+  const proto = request === undefined ? undefined : (Object.getPrototypeOf(request) as { signAndSend?: AnyFunction });
+  if (request?.header?.msg_type !== "execute_request" || typeof msgId !== "string" || typeof proto?.signAndSend !== "function") {
+    return undefined;
+  }
+  const code = request.content?.code;
+  const run = hooks.begin({
+    executionCount: 0,
+    source: typeof code === "string" ? code : "",
+    startTime: Date.now(),
+    notebookPath: notebookPath(),
+  });
+  run.started = true; // its code is running: start callbacks registered now are too late for it
+  run.codeRan = true;
+  const signAndSend = proto.signAndSend;
+  let state: "waiting" | "holding" | "done" = "waiting";
+  const held: Array<{ message: unknown; args: unknown[] }> = [];
+
+  function restore(): void {
+    if (proto !== undefined && proto.signAndSend === wrapped) proto.signAndSend = signAndSend;
+  }
+  function release(): void {
+    state = "done";
+    restore();
+    for (const { message, args } of held.splice(0)) {
+      try {
+        signAndSend.apply(message, args);
+      } catch (error) {
+        hooks.report("sending a held kernel message", error);
+      }
+    }
+  }
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    const message = this as ZmqMessageLike | undefined;
+    const parent = message?.parent?.msg_id;
+    const type = message?.header?.msg_type;
+    if (state === "waiting" && type === "execute_reply" && parent === msgId) {
+      state = "holding";
+      held.push({ message: this, args });
+      const count = message?.content?.execution_count;
+      if (typeof count === "number") run.cell.executionCount = count;
+      const outcome = hooks.outcomeOf(run, message?.content?.status === "ok");
+      hooks.end(run, outcome).then(release, (error) => {
+        hooks.report("ending a cell", error);
+        release();
+      });
+      return undefined;
+    }
+    if (state === "holding" && type === "status" && parent === msgId) {
+      held.push({ message: this, args });
+      return undefined;
+    }
+    return signAndSend.apply(this, args);
+  };
+
+  return {
+    activate() {
+      proto.signAndSend = wrapped;
+    },
+    supersede() {
+      if (state !== "waiting") return;
+      state = "done";
+      restore();
+      if (hooks.current() === run) {
+        hooks.end(run, hooks.outcomeOf(run, run.error === undefined && !run.interrupted)).catch((error) => hooks.report("ending a cell", error));
+      }
+    },
+  };
+}
+
+/** True when the caller runs inside a cell's execution (synchronously or after its awaits). */
+function calledFromCell(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  try {
+    return /\bhandleExecuteImpl\b/.test(new Error().stack ?? "");
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Reads a variable captured by a function's closure, through Node's in-process inspector. */
+function closureVariable(fn: unknown, name: string): unknown {
+  if (typeof fn !== "function") return undefined;
+  const inspector = require("node:inspector") as typeof import("node:inspector");
+  const session = new inspector.Session();
+  session.connect();
+  const global = globalThis as Record<string, unknown>;
+  const slot = `__labnoteBridgeProbe${process.pid}_${Date.now()}`;
+  const post = (method: string, params: object): any => {
+    let answer: unknown;
+    let failure: Error | null = null;
+    let answered = false;
+    session.post(method, params, (error: Error | null, result: unknown) => {
+      failure = error;
+      answer = result;
+      answered = true;
+    });
+    if (!answered) throw new Error("the inspector answered asynchronously");
+    if (failure !== null) throw failure;
+    return answer;
+  };
+  try {
+    global[slot] = fn;
+    const target = post("Runtime.evaluate", { expression: `globalThis[${JSON.stringify(slot)}]` });
+    const own = post("Runtime.getProperties", { objectId: target.result.objectId, ownProperties: true });
+    const scopes = (own.internalProperties ?? []).find((p: { name: string }) => p.name === "[[Scopes]]");
+    if (scopes?.value?.objectId === undefined) return undefined;
+    const list = post("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true });
+    for (const scope of list.result ?? []) {
+      if (scope.value?.objectId === undefined) continue;
+      const vars = post("Runtime.getProperties", { objectId: scope.value.objectId, ownProperties: true });
+      const found = (vars.result ?? []).find((v: { name: string }) => v.name === name);
+      if (found?.value?.objectId === undefined) continue;
+      post("Runtime.callFunctionOn", {
+        objectId: found.value.objectId,
+        functionDeclaration: `function () { globalThis[${JSON.stringify(slot)}] = this; }`,
+      });
+      return global[slot];
+    }
+    return undefined;
+  } finally {
+    delete global[slot];
+    session.disconnect();
+  }
+}
