@@ -46,11 +46,13 @@ fi
 PORT="${LABNOTE_PORT:-8888}"
 ARGS=(--ServerApp.root_dir="$ROOT" --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT")
 [[ $(id -u) == 0 ]] && ARGS+=(--allow-root)
+TARGET=()
 if [[ -f "$NOTEBOOK" ]]; then
-  TARGET="$NOTEBOOK"
+  TARGET=("$NOTEBOOK")
+  URL="http://127.0.0.1:$PORT/lab/tree/$NOTEBOOK"
 else
-  echo "start: $NOTEBOOK does not exist yet; opening JupyterLab on the notebooks folder." >&2
-  TARGET="notebooks"
+  echo "start: $NOTEBOOK does not exist yet; opening JupyterLab on the repository." >&2
+  URL="http://127.0.0.1:$PORT/lab"
 fi
-echo "start: JupyterLab on http://127.0.0.1:$PORT/lab/tree/$TARGET (loopback only; it prints the URL with its token below; Ctrl+C stops it)"
-exec "$JUPYTER" lab "$TARGET" "${ARGS[@]}" "${LAB_ARGS[@]}"
+echo "start: JupyterLab on $URL (loopback only; JupyterLab prints the same URL with its token below; Ctrl+C stops it)"
+exec "$JUPYTER" lab "${TARGET[@]}" "${ARGS[@]}" "${LAB_ARGS[@]}"
