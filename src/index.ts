@@ -18,5 +18,6 @@ export type { Histogram } from "./metrics/histogram";
 export { LabnoteError, isLabnoteError } from "./errors";
 export type { LabnoteErrorCode } from "./errors";
 export { listExperiments } from "./history/read";
+export type { RunsTable } from "./history/table";
 export { ExperimentManager } from "./compat/experiment-manager";
 export { createExperiment, getExperiment } from "./compat/experiment-manager-package";

@@ -6,6 +6,7 @@ import type { Run } from "../run/run";
 import type { ArtifactRecord } from "../run/types";
 import { applyUpdate, cloneConfig, type ConfigObject } from "../config/resolve";
 import { loadConfig } from "../config/load";
+import { injectArguments } from "../config/inject";
 import { csvField } from "../metrics/csv";
 import { isPlainObject } from "../util/json";
 import { checkSegment, describe } from "../util/names";
@@ -48,8 +49,7 @@ export class ManagedExperiment {
 
   /** Fill a function's missing arguments from the config (see Experiment.capture). */
   capture<F extends (...args: never[]) => unknown>(fn: F, options: { prefix?: string } = {}): F {
-    const wrapped = (...args: unknown[]) => this.inner.capture(fn, options)(...(args as never[]));
-    return wrapped as unknown as F;
+    return injectArguments(fn, () => this.inner.current?.config ?? this.config, options.prefix);
   }
 
   /** Turn a function into a command: each call is a run named after the function. */

@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import type * as aq from "arquero";
 import { LabnoteError } from "../errors";
 import { closestKey, cloneConfig, flatten, resolveConfig, type ConfigObject } from "../config/resolve";
 import { readOnlyView } from "../config/freeze";
@@ -15,7 +14,7 @@ import { FileStore, defaultRoot } from "../store/store";
 import { FileObserver } from "../store/observer";
 import { readHistory, readRunRecord, parseRunId } from "../history/read";
 import { FinishedRun } from "../history/finished";
-import { runsTable } from "../history/table";
+import { runsTable, type RunsTable } from "../history/table";
 import { Run, isInterrupt, type RunEnvironment } from "../run/run";
 import type { RunObserver } from "../run/observer";
 import type { RunRecord } from "../run/types";
@@ -252,7 +251,7 @@ export class Experiment<C extends object = ConfigObject> {
   }
 
   /** An arquero table with one row per run: id, status, times, config columns, metric summaries. */
-  async runs(): Promise<aq.ColumnTable> {
+  async runs(): Promise<RunsTable> {
     return runsTable(await this.history());
   }
 

@@ -44,7 +44,32 @@ export function runsColumns(records: readonly RunRecord[]): Record<string, unkno
   return cols;
 }
 
+/**
+ * The part of arquero's ColumnTable that a runs table offers, typed here so that labnote's
+ * declarations compile on their own under TypeScript 5.0 (arquero's need a newer compiler).
+ * The value is a real arquero table: cast it to `import("arquero").ColumnTable` for every verb.
+ */
+export interface RunsTable {
+  numRows(): number;
+  numCols(): number;
+  columnNames(): string[];
+  /** The rows as plain objects. */
+  objects(options?: { limit?: number; offset?: number }): Record<string, unknown>[];
+  /** One column's values. */
+  array(name: string): unknown[];
+  get(name: string, row?: number): unknown;
+  /** Keep rows where `predicate` holds, e.g. `t.filter((d) => d.status === "completed")`. */
+  filter(predicate: string | ((d: Record<string, any>) => boolean)): RunsTable;
+  /** Sort by columns; wrap a name in `desc()` from arquero for descending. */
+  orderby(...keys: (string | object)[]): RunsTable;
+  select(...columns: (string | string[] | object)[]): RunsTable;
+  print(options?: number | { limit?: number }): RunsTable;
+  toCSV(options?: object): string;
+  toHTML(options?: object): string;
+  toMarkdown(options?: object): string;
+}
+
 /** An arquero table with one row per run. */
-export function runsTable(records: readonly RunRecord[]): aq.ColumnTable {
-  return aq.table(runsColumns(records));
+export function runsTable(records: readonly RunRecord[]): RunsTable {
+  return aq.table(runsColumns(records)) as unknown as RunsTable;
 }

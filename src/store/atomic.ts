@@ -25,8 +25,30 @@ export function ensureDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw storeError("write", dir, e);
+    throw storeError("write", dir, realCause(dir, e));
   }
+}
+
+/** Recursive mkdir reports ENOENT for many causes; retry the first missing level alone to learn the real one. */
+function realCause(dir: string, e: unknown): unknown {
+  let cur = path.resolve(dir);
+  const missing: string[] = [];
+  while (!fs.existsSync(cur)) {
+    missing.push(cur);
+    const up = path.dirname(cur);
+    if (up === cur) return e;
+    cur = up;
+  }
+  if (!fs.statSync(cur).isDirectory()) return Object.assign(new Error(`${cur} is a file`), { code: "ENOTDIR" });
+  const first = missing[missing.length - 1];
+  if (!first) return e;
+  try {
+    fs.mkdirSync(first);
+    fs.rmdirSync(first);
+  } catch (inner) {
+    return inner;
+  }
+  return e;
 }
 
 /** Append to a file, with a clear error. */

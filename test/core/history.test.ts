@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { experiment, isLabnoteError } from "../../src";
+import { tempDir } from "./tmp";
+
+describe("history", () => {
+  it("returns every run's record, oldest first, from run.json alone", async () => {
+    const root = tempDir();
+    const exp = await experiment("h", { root, capture: false, config: { lr: 1 } });
+    for (let i = 0; i < 3; i++) await exp.run(async (run) => run.log("loss", i), { config: { lr: i } });
+    // history must not need the metric points
+    fs.rmSync(path.join(root, "h/2/metrics.csv"));
+    const recs = await exp.history();
+    assert.deepEqual(recs.map((r) => [r.id, r.status, r.config.lr, r.metrics.loss.last]), [
+      ["h/1", "completed", 0, 0],
+      ["h/2", "completed", 1, 1],
+      ["h/3", "completed", 2, 2],
+    ]);
+  });
+
+  it("gives an arquero table with flattened config columns and metric summaries", async () => {
+    const exp = await experiment("h", { root: tempDir(), capture: false, config: { lr: 0.1, optimizer: { name: "sgd" } } });
+    await exp.run(async (run) => run.log("loss", 0.5), { name: "a", tags: ["x", "y"] });
+    await exp.run(async (run) => {
+      run.log("loss", 0.3);
+      run.log("loss", 0.2);
+      run.log("acc", 0.9);
+    }, { name: "b", config: { "optimizer.name": "adam" } });
+    const t = await exp.runs();
+    const names = t.columnNames();
+    for (const c of ["id", "number", "name", "status", "tags", "startTime", "endTime", "duration", "config.lr", "config.optimizer.name", "loss.last", "loss.min", "loss.max", "acc.last"])
+      assert.ok(names.includes(c), `missing column ${c}`);
+    const rows = t.objects() as Record<string, unknown>[];
+    assert.equal(rows[1]["config.optimizer.name"], "adam");
+    assert.equal(rows[1]["loss.min"], 0.2);
+    assert.equal(rows[1]["loss.max"], 0.3);
+    assert.equal(rows[0]["acc.last"], undefined);
+    assert.equal(rows[0].tags, "x,y");
+    assert.ok(typeof rows[0].duration === "number");
+  });
+
+  it("reopens a finished run read-only by id", async () => {
+    const exp = await experiment("h", { root: tempDir(), capture: false, config: { lr: 0.1 } });
+    const run = await exp.start();
+    run.log("loss", 0.42);
+    await run.save({ w: [1] }, "model");
+    console.log("hello");
+    await run.end();
+    for (const id of [run.id, 1, "1"]) {
+      const again = await exp.getRun(id);
+      assert.equal(again.status, "completed");
+      assert.deepEqual(again.metric("loss").values, [0.42]);
+      assert.deepEqual(await again.load("model"), { w: [1] });
+      assert.equal(again.config.lr, 0.1);
+    }
+    const again = await exp.getRun(run.id);
+    assert.throws(() => again.log(), (e: unknown) => isLabnoteError(e) && e.code === "READ_ONLY");
+    assert.throws(() => ((again.config as any).lr = 2), /read-only/);
+    await assert.rejects(exp.getRun("h/99"), /No run h\/99/);
+    await assert.rejects(exp.getRun("other/1"), /not in experiment "h"/);
+  });
+
+  it("shows a running run whose heartbeat is stale (another host) as died", async () => {
+    const root = tempDir();
+    const exp = await experiment("h", { root, capture: false });
+    await exp.run(async () => undefined);
+    const file = path.join(root, "h/1/run.json");
+    const rec = JSON.parse(fs.readFileSync(file, "utf8"));
+    Object.assign(rec, { status: "running", hostname: "elsewhere", heartbeat: Date.now() - 120_000, endTime: undefined, duration: undefined });
+    fs.writeFileSync(file, JSON.stringify(rec));
+    assert.equal((await exp.history())[0].status, "died");
+    rec.heartbeat = Date.now();
+    fs.writeFileSync(file, JSON.stringify(rec));
+    assert.equal((await exp.history())[0].status, "running");
+  });
+});

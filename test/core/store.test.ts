@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { experiment, isLabnoteError } from "../../src";
+import { parseMetrics } from "../../src/metrics/csv";
+import { tempDir } from "./tmp";
+
+const TSX = ["--import", "tsx"];
+const fixture = (name: string) => path.join(__dirname, "fixtures", name);
+
+describe("run numbers", () => {
+  it("gives 8 processes starting 50 runs each at the same moment 400 distinct numbers", { timeout: 120_000 }, async () => {
+    const root = tempDir();
+    const at = Date.now() + 4000;
+    const procs = Array.from({ length: 8 }, () =>
+      new Promise<number[]>((resolve, reject) => {
+        const p = spawn(process.execPath, [...TSX, fixture("alloc-worker.ts"), root, "50", String(at)], { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        p.stdout.on("data", (d) => (out += d));
+        p.stderr.on("data", (d) => (err += d));
+        p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker failed (${code}): ${err}`))));
+      }),
+    );
+    const all = (await Promise.all(procs)).flat();
+    assert.equal(all.length, 400);
+    assert.equal(new Set(all).size, 400);
+    assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 400 }, (_, i) => i + 1));
+    const exp = await experiment("race", { root, capture: false });
+    const hist = await exp.history();
+    assert.equal(hist.length, 400);
+    assert.ok(hist.every((r) => r.status === "completed"));
+  });
+});
+
+describe("a killed process", () => {
+  it("leaves every point logged more than a second before SIGKILL readable, and the run shows as died", { timeout: 60_000 }, async () => {
+    const root = tempDir();
+    const child = spawn(process.execPath, [...TSX, fixture("crash-worker.ts"), root], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    await new Promise((r) => setTimeout(r, 2500));
+    // What the run had logged one second before the kill, read from its own record.
+    const runJson = path.join(root, "crash/1/run.json");
+    const beforeKill = Date.now();
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    const text = fs.readFileSync(path.join(root, "crash/1/metrics.csv"), "utf8");
+    const points = parseMetrics(text);
+    const tick = points.get("tick")!;
+    const busy = points.get("busy")!;
+    assert.ok(tick.steps.length > 10, `only ${tick.steps.length} ticks on disk`);
+    // steps are contiguous from 0: nothing lost in the middle
+    tick.steps.forEach((s, i) => assert.equal(s, i));
+    busy.steps.forEach((s, i, a) => i === 0 || assert.ok(s === a[i - 1] + 1 || s === 0));
+    const lastOnDisk = Math.max(tick.times[tick.times.length - 1], busy.times[busy.times.length - 1]);
+    assert.ok(beforeKill - lastOnDisk < 1000, `newest point on disk is ${beforeKill - lastOnDisk} ms older than the kill`);
+    const exp = await experiment("crash", { root, capture: false });
+    const [rec] = await exp.history();
+    assert.equal(rec.status, "died");
+    assert.ok(JSON.parse(fs.readFileSync(runJson, "utf8")).status === "died", "the died status is written back");
+    const again = await exp.getRun(1);
+    assert.equal(again.metric("tick").values.length, tick.steps.length);
+  });
+
+  it("reads a metrics file whose last line was torn", async () => {
+    const root = tempDir();
+    const exp = await experiment("torn", { root, capture: false });
+    await exp.run(async (run) => {
+      for (let i = 0; i < 10; i++) run.log("x", i);
+    });
+    fs.appendFileSync(path.join(root, "torn/1/metrics.csv"), "x,10,1");
+    assert.deepEqual((await exp.getRun(1)).metric("x").steps, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+function mountTiny(dir: string, opts: string): boolean {
+  fs.mkdirSync(dir, { recursive: true });
+  return spawnSync("mount", ["-t", "tmpfs", "-o", opts, "tmpfs", dir], { stdio: "ignore" }).status === 0;
+}
+
+describe("a full disk", () => {
+  it("gives a clear error at the call that hit it; what was written stays readable", { timeout: 30_000 }, async (t) => {
+    const dir = path.join(tempDir(), "tiny");
+    let cleanup = () => {};
+    if (mountTiny(dir, "size=256k")) cleanup = () => spawnSync("umount", [dir]);
+    else {
+      t.diagnostic("mount is not permitted here: using /dev/full for the metrics file");
+    }
+    try {
+      const exp = await experiment("full", { root: dir, capture: false });
+      const run = await exp.start();
+      if (!fs.existsSync("/proc/mounts") || !fs.readFileSync("/proc/mounts", "utf8").includes(dir)) {
+        fs.symlinkSync("/dev/full", path.join(dir, "full/1/metrics.csv"));
+      }
+      run.log("early", 1);
+      run.flush();
+      let error: unknown;
+      try {
+        for (let i = 0; i < 5_000_000 && !error; i++) {
+          run.log("fill", i);
+          if (i % 50_000 === 0) await new Promise((r) => setTimeout(r, 0));
+        }
+      } catch (e) {
+        error = e;
+      }
+      error ??= await run.end().then(() => undefined, (e) => e);
+      assert.ok(isLabnoteError(error), `expected a labnote error, got ${error}`);
+      assert.equal((error as { code: string }).code, "STORE_WRITE");
+      assert.match((error as Error).message, /no space left on device.*\(ENOSPC\)/);
+      // the points are still in memory
+      assert.ok(run.metric("fill").values.length > 0);
+      const rec = JSON.parse(fs.readFileSync(path.join(dir, "full/1/run.json"), "utf8"));
+      assert.equal(rec.id, "full/1");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("an unwritable root fails at experiment() with a clear error", async () => {
+    const dir = path.join(tempDir(), "ro");
+    let root = dir;
+    let cleanup = () => {};
+    if (mountTiny(dir, "ro,size=64k")) cleanup = () => spawnSync("umount", [dir]);
+    else {
+      fs.writeFileSync(dir + "-file", "");
+      root = path.join(dir + "-file", "sub");
+    }
+    try {
+      await assert.rejects(experiment("x", { root }), (e: unknown) => isLabnoteError(e) && e.code === "STORE_WRITE" && /Cannot write .*(read-only|not a folder)/.test(e.message));
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("SIGINT in plain Node", () => {
+  it("ends open runs as interrupted", { timeout: 30_000 }, async () => {
+    const root = tempDir();
+    const script = path.join(tempDir(), "sigint.ts");
+    fs.writeFileSync(
+      script,
+      `import { experiment } from ${JSON.stringify(path.resolve(__dirname, "../../src"))};
+       (async () => { const exp = await experiment("sig", { root: ${JSON.stringify(root)}, capture: false });
+         const run = await exp.start(); run.log("x", 1); process.stdout.write("ready\\n"); setInterval(() => run.log("x", 2), 5); })();`,
+    );
+    const child = spawn(process.execPath, [...TSX, script], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.kill("SIGINT");
+    const code = await new Promise((r) => child.on("exit", (c, s) => r(s ?? c)));
+    assert.equal(code, "SIGINT");
+    const rec = JSON.parse(fs.readFileSync(path.join(root, "sig/1/run.json"), "utf8"));
+    assert.equal(rec.status, "interrupted");
+    assert.equal(rec.endedBy, "signal");
+  });
+});
+
+void execFileSync;
