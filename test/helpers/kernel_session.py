@@ -126,60 +126,75 @@ class Driver:
         self._need_kernel()
         with self.busy:
             self.abort.clear()
-            # tslab aborts every execute request that arrives within 200 ms of a failed cell
-            # (its execQueue.reset(200)); wait that out so each step runs as a person's would.
-            gap = self.last_error + 0.3 - time.monotonic()
-            if gap > 0:
-                time.sleep(gap)
-            kc = self.kc
-            msg_id = kc.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
             deadline = time.monotonic() + timeout
-            messages = []
-            status = None
-            next_alive_check = time.monotonic() + 1.0
-            while True:
-                if self.abort.is_set():
-                    status = "aborted"
+            # tslab aborts, without running them, the execute requests that arrive within
+            # 200 ms of a failed cell (its execQueue.reset(200)); a step that lands in that
+            # window (after an error, an interrupt or a timed-out cell) is sent again.
+            for attempt in range(4):
+                gap = self.last_error + 0.3 - time.monotonic()
+                if gap > 0:
+                    time.sleep(gap)
+                result = self._execute_once(code, deadline)
+                if result["status"] != "abort" or self.abort.is_set():
                     break
-                now = time.monotonic()
-                if now > deadline:
+                self.last_error = time.monotonic()
+            return result
+
+    def _execute_once(self, code, deadline):
+        if not self.km.is_alive():
+            return {"status": "dead", "messages": [], "reply": None, "msg_id": None}
+        kc = self.kc
+        msg_id = kc.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        messages = []
+        status = None
+        next_alive_check = time.monotonic() + 1.0
+        while True:
+            if self.abort.is_set():
+                status = "aborted"
+                break
+            now = time.monotonic()
+            if now > deadline:
+                status = "timeout"
+                break
+            if now > next_alive_check:
+                next_alive_check = now + 1.0
+                if not self.km.is_alive():
+                    status = "dead"
+                    break
+            try:
+                msg = kc.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            messages.append(plain(msg))
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                break
+        reply = None
+        if status is None:
+            while reply is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     status = "timeout"
                     break
-                if now > next_alive_check:
-                    next_alive_check = now + 1.0
+                try:
+                    msg = kc.get_shell_msg(timeout=min(remaining, 1.0))
+                except queue.Empty:
                     if not self.km.is_alive():
                         status = "dead"
                         break
-                try:
-                    msg = kc.get_iopub_msg(timeout=0.1)
-                except queue.Empty:
                     continue
-                if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                messages.append(plain(msg))
-                if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
-                    break
-            reply = None
-            if status is None:
-                while reply is None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        status = "timeout"
-                        break
-                    try:
-                        msg = kc.get_shell_msg(timeout=min(remaining, 1.0))
-                    except queue.Empty:
-                        if not self.km.is_alive():
-                            status = "dead"
-                            break
-                        continue
-                    if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                        reply = plain(msg)
-                if reply is not None:
-                    status = reply["content"].get("status", "ok")
-                    if status == "error":
-                        self.last_error = time.monotonic()
-            return {"status": status, "messages": messages, "reply": reply, "msg_id": msg_id}
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    reply = plain(msg)
+            if reply is not None:
+                status = reply["content"].get("status", "ok")
+                if status == "error":
+                    self.last_error = time.monotonic()
+        if status in ("timeout", "dead"):
+            # The cell may still fail later (e.g. when interrupted): keep the next step
+            # out of tslab's abort window.
+            self.last_error = time.monotonic()
+        return {"status": status, "messages": messages, "reply": reply, "msg_id": msg_id}
 
 
 def main():

@@ -64,6 +64,23 @@ describe("KernelSession (tslab)", () => {
     assert.equal(streamText((await kernel.execute("40 + 2")).messages).trim(), "42");
   });
 
+  it("ends a step that runs past its timeout with status timeout, and goes on", async () => {
+    const started = Date.now();
+    const result = await kernel.execute("await new Promise((r) => setTimeout(r, 10000))", { timeout: 1000 });
+    assert.equal(result.status, "timeout");
+    assert.equal(result.reply, null);
+    assert.ok(Date.now() - started < 5000);
+    await kernel.interrupt();
+    assert.equal(streamText((await kernel.execute("6 * 7")).messages).trim(), "42");
+  });
+
+  it("reports a kernel that exits as dead, and restart brings it back", async () => {
+    const result = await kernel.execute("process.exit(3)", { timeout: 10_000 });
+    assert.equal(result.status, "dead");
+    await kernel.restart();
+    assert.equal(streamText((await kernel.execute("1 + 2")).messages).trim(), "3");
+  });
+
   it("restarts into a fresh kernel process", async () => {
     await kernel.execute("const kept = 7");
     const before = kernel.kernelPid();
@@ -92,12 +109,14 @@ describe("executeNotebook (tslab)", () => {
           code("1 + 1"),
           code(`require("tslab").display.html("<b>x</b>")`),
           code("process.env.JPY_SESSION_NAME"),
+          code(`const d = require("tslab").newDisplay(); d.text("first"); d.text("second");`),
+          code(`d.text("third")`),
         ],
       }),
     );
     const { notebook, messages, error } = await executeNotebook(nbPath, { timeout: 60_000 });
     assert.equal(error, null);
-    assert.equal(messages.length, 4);
+    assert.equal(messages.length, 6);
     assert.deepEqual(messages[0], []);
     assert.equal(notebook.cells[1].outputs?.[0]?.output_type, "stream");
     assert.equal(String(notebook.cells[1].outputs?.[0]?.text).trim(), "2");
@@ -105,5 +124,17 @@ describe("executeNotebook (tslab)", () => {
     assert.equal(notebook.cells[2].outputs?.[0]?.data["text/html"], "<b>x</b>");
     assert.ok(displays(messages[2]).length >= 1);
     assert.match(String(notebook.cells[3].outputs?.[0]?.text), /smoke\.ipynb/);
+
+    // One display, updated in place: its own cell and a later one update it; the saved
+    // output shows the last value, and the raw messages show every update.
+    assert.deepEqual(
+      displays(messages[4]).map((m) => m.msg_type),
+      ["display_data", "update_display_data"],
+    );
+    assert.deepEqual(displays(messages[5]).map((m) => m.msg_type), ["update_display_data"]);
+    const shown = notebook.cells[4].outputs?.filter((o) => o.output_type === "display_data") ?? [];
+    assert.equal(shown.length, 1);
+    assert.equal(shown[0].data["text/plain"], "third");
+    assert.deepEqual(notebook.cells[5].outputs, []);
   });
 });
