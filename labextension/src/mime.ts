@@ -1,22 +1,22 @@
+/** The `labnote:renderer` MIME extension: run cards, progress bars and tables in cell outputs. */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
-import { Widget } from "@lumino/widgets";
-import { decode, MIME } from "./protocol";
+import { MIME } from "./protocol";
+import { LabnoteRenderer } from "./renderer";
 
-class Minimal extends Widget implements IRenderMime.IRenderer {
-  constructor(private mime: string) {
-    super();
-    this.addClass("jp-labnote-card");
-  }
-  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const d = decode(this.mime, model.data[this.mime]);
-    this.node.textContent = d.ok ? `labnote ${d.payload.kind}` : `labnote: ${d.reason}`;
-  }
-}
+/** Renders labnote's MIME types; ranked ahead of the HTML and Vega-Lite fallbacks in the bundle. */
+export const rendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [MIME.run, MIME.progress, MIME.table],
+  defaultRank: 20,
+  createRenderer: (options) => new LabnoteRenderer(options),
+};
 
 const extension: IRenderMime.IExtension = {
   id: "labnote:renderer",
-  rendererFactory: { safe: true, mimeTypes: [MIME.run, MIME.progress, MIME.table], createRenderer: (o) => new Minimal(o.mimeType) },
-  rank: 10,
+  description: "Renders labnote run cards, progress bars and tables in cell outputs.",
+  rendererFactory,
+  rank: 20,
   dataType: "json",
 };
+
 export default extension;

@@ -1,0 +1,209 @@
+/**
+ * One metric chart: a vega-embed view (canvas) drawing min/max buckets as a band and their
+ * middle as a line, one colour per run. The spec is compiled once; new data goes in through a
+ * changeset, coalesced to one redraw per animation frame, so updates neither flicker nor
+ * rebuild the view. Kernel strings only ever travel as data values, never as field names or
+ * expressions.
+ */
+import { changeset, truthy, type View } from "vega";
+import embed, { type Result } from "vega-embed";
+import { fromWire, type WireSeries } from "./protocol";
+import { onThemeChange, PALETTE, vegaConfig } from "./theme";
+import { recordTiming } from "./timing";
+
+/** One bucket of one run's series, as the chart's data rows. */
+export interface ChartRow {
+  run: string;
+  step: number;
+  lo: number | null;
+  hi: number | null;
+  mid: number | null;
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Turn a wire series into chart rows (non-finite values leave a gap). */
+export function seriesRows(run: string, s: WireSeries): ChartRow[] {
+  const rows: ChartRow[] = new Array(s.step.length);
+  for (let i = 0; i < s.step.length; i++) {
+    const lo = finite(fromWire(s.min[i]));
+    const hi = finite(fromWire(s.max[i]));
+    rows[i] = { run, step: s.step[i], lo, hi, mid: lo === null || hi === null ? null : (lo + hi) / 2 };
+  }
+  return rows;
+}
+
+export interface ChartOptions {
+  /** Plot height in pixels. */
+  height?: number;
+  /** Show a legend of runs (compare charts). */
+  legend?: boolean;
+  /** Palette index of the single run's colour. */
+  color?: number;
+}
+
+/** A live metric chart in `host`. Call `setData` as often as you like; call `dispose` when done. */
+export class MetricChart {
+  constructor(host: HTMLElement, options: ChartOptions = {}) {
+    this._host = host;
+    this._options = options;
+    this._resize = new ResizeObserver(() => this._onResize());
+    this._resize.observe(host);
+    this._unTheme = onThemeChange(() => this._reembed());
+    this._reembed();
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /** Replace the chart's rows; the redraw happens on the next animation frame. */
+  setData(rows: ChartRow[]): void {
+    this._rows = rows;
+    this._dirty = true;
+    this._schedule();
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    if (this._frame) cancelAnimationFrame(this._frame);
+    this._resize.disconnect();
+    this._unTheme();
+    this._result?.finalize();
+    this._result = undefined;
+    this._host.textContent = "";
+  }
+
+  private _width(): number {
+    return Math.max(120, Math.floor(this._host.clientWidth || 300));
+  }
+
+  private _spec(): Record<string, unknown> {
+    const legend = !!this._options.legend;
+    const color = legend
+      ? { field: "run", type: "nominal", title: null, sort: null }
+      : { value: PALETTE[(this._options.color ?? 0) % PALETTE.length] };
+    return {
+      data: { name: "points" },
+      width: this._width(),
+      height: this._options.height ?? 120,
+      autosize: { type: "fit-x", contains: "padding", resize: true },
+      config: vegaConfig(),
+      encoding: {
+        x: { field: "step", type: "quantitative", title: null, axis: { tickCount: 5, grid: false, labelExpr: "abs(datum.value) >= 10000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
+      },
+      layer: [
+        {
+          mark: { type: "area", opacity: 0.22, clip: true },
+          encoding: {
+            y: { field: "lo", type: "quantitative", scale: { zero: false, nice: true }, title: null, axis: { tickCount: 4, format: "~g" } },
+            y2: { field: "hi" },
+            color,
+            detail: { field: "run" },
+          },
+        },
+        {
+          mark: { type: "line", strokeWidth: 1.6, clip: true },
+          encoding: {
+            y: { field: "mid", type: "quantitative" },
+            color,
+            detail: { field: "run" },
+            tooltip: [
+              { field: "run", type: "nominal", title: "run" },
+              { field: "step", type: "quantitative", title: "step" },
+              { field: "mid", type: "quantitative", title: "value", format: ".4~g" },
+            ],
+          },
+        },
+      ],
+    };
+  }
+
+  private _reembed(): void {
+    const token = ++this._generation;
+    const old = this._result;
+    this._result = undefined;
+    this._view = undefined;
+    const target = document.createElement("div");
+    target.className = "jp-labnote-chart-canvas";
+    void embed(target, this._spec() as never, { renderer: "canvas", actions: false, mode: "vega-lite", logLevel: 0 })
+      .then((result) => {
+        if (this._disposed || token !== this._generation) {
+          result.finalize();
+          return;
+        }
+        old?.finalize();
+        this._host.replaceChildren(target);
+        this._result = result;
+        this._view = result.view;
+        this._lastWidth = this._width();
+        this._dirty = true;
+        this._schedule();
+      })
+      .catch((e) => {
+        if (!this._disposed && token === this._generation) {
+          old?.finalize();
+          this._host.textContent = `chart failed: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      });
+  }
+
+  private _onResize(): void {
+    if (!this._view) return;
+    const w = this._width();
+    if (Math.abs(w - this._lastWidth) < 2) return;
+    this._lastWidth = w;
+    this._widthDirty = true;
+    this._schedule();
+  }
+
+  private _schedule(): void {
+    if (this._frame || this._disposed || !this._view || this._drawing) return;
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      void this._draw();
+    });
+  }
+
+  private async _draw(): Promise<void> {
+    const view = this._view;
+    if (!view || this._disposed) return;
+    this._drawing = true;
+    const t0 = performance.now();
+    try {
+      if (this._dirty) {
+        this._dirty = false;
+        view.change("points", changeset().remove(truthy).insert(this._rows));
+      }
+      if (this._widthDirty) {
+        this._widthDirty = false;
+        view.width(this._lastWidth);
+      }
+      await view.runAsync();
+      recordTiming("chart-redraw", performance.now() - t0);
+    } catch {
+      // a view finalized mid-draw: nothing to do
+    } finally {
+      this._drawing = false;
+    }
+    if (this._dirty || this._widthDirty) this._schedule();
+  }
+
+  private _host: HTMLElement;
+  private _options: ChartOptions;
+  private _rows: ChartRow[] = [];
+  private _dirty = false;
+  private _widthDirty = false;
+  private _drawing = false;
+  private _frame = 0;
+  private _generation = 0;
+  private _lastWidth = 0;
+  private _result: Result | undefined;
+  private _view: View | undefined;
+  private _resize: ResizeObserver;
+  private _unTheme: () => void;
+  private _disposed = false;
+}
