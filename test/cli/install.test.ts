@@ -1,0 +1,74 @@
+/**
+ * `labnote install`, run as a user runs it, against the project's `.venv` Python.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { repoRoot, venvPython } from "../helpers";
+
+function labnote(...args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+describe("labnote", () => {
+  it("lists its commands with --help", () => {
+    const { code, out } = labnote("--help");
+    assert.equal(code, 0);
+    assert.match(out, /Usage: labnote <command>/);
+    assert.match(out, /^ {2}install +register the tslab kernels/m);
+  });
+
+  it("rejects an unknown command with exit code 2", () => {
+    const { code, out } = labnote("frobnicate");
+    assert.equal(code, 2);
+    assert.match(out, /unknown command "frobnicate"/);
+  });
+});
+
+describe("labnote install", () => {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-install-"));
+  after(() => fs.rmSync(prefix, { recursive: true, force: true }));
+
+  it("registers the tslab and jslab kernels under --prefix, running this package's tslab", () => {
+    const { code, out } = labnote("install", "--python", venvPython(), "--prefix", prefix);
+    assert.equal(code, 0, out);
+    const spec = JSON.parse(fs.readFileSync(path.join(prefix, "share/jupyter/kernels/tslab/kernel.json"), "utf8"));
+    assert.equal(spec.language, "typescript");
+    assert.equal(spec.argv[0], fs.realpathSync(path.join(repoRoot, "node_modules/tslab/bin/tslab")));
+    assert.deepEqual(spec.argv.slice(1), ["kernel", "--config-path", "{connection_file}"]);
+    const js = JSON.parse(fs.readFileSync(path.join(prefix, "share/jupyter/kernels/jslab/kernel.json"), "utf8"));
+    assert.ok(js.argv.includes("--js"));
+  });
+
+  it("copies the built extension beside the kernels and checks that Jupyter lists it enabled and OK", (t) => {
+    if (!fs.existsSync(path.join(repoRoot, "labextension/dist/package.json"))) {
+      t.skip("labextension/dist is not built");
+      return;
+    }
+    const { code, out } = labnote("install", "--python", venvPython(), "--prefix", prefix);
+    assert.equal(code, 0, out);
+    const installed = path.join(prefix, "share/jupyter/labextensions/labnote-jupyterlab/package.json");
+    assert.ok(fs.existsSync(installed), out);
+    assert.match(out, /labnote-jupyterlab v\S+ enabled OK/);
+  });
+
+  it("refuses two install locations at once", () => {
+    const { code, out } = labnote("install", "--python", venvPython(), "--user", "--prefix", prefix);
+    assert.equal(code, 2);
+    assert.match(out, /choose one of --sys-prefix, --user, --prefix/);
+  });
+
+  it("says clearly when the Python has no Jupyter", () => {
+    const { code, out } = labnote("install", "--python", "/nonexistent/python3");
+    assert.equal(code, 1);
+    assert.match(out, /cannot run Python "\/nonexistent\/python3"/);
+  });
+});
