@@ -24,6 +24,12 @@ LOGS="$ROOT/.tmp/setup"
 mkdir -p "$LOGS"
 START=$(date +%s)
 
+# Two setups of one tree at once (two terminals, npm test beside npm start) take turns.
+if command -v flock >/dev/null; then
+  exec 9>"$ROOT/.tmp/setup.lock"
+  flock 9
+fi
+
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf '\nsetup: FAILED: %s\n' "$*" >&2; exit 1; }
 # Runs a step with its output in a log; on failure shows the end of the log and stops.
@@ -41,7 +47,9 @@ stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
 command -v node >/dev/null || die "node is not installed (Node 20.17 or newer is needed)"
 command -v npm >/dev/null || die "npm is not installed"
-command -v python3 >/dev/null || die "python3 is not installed (Python 3.9 or newer with the venv module is needed)"
+command -v python3 >/dev/null || die "python3 is not installed (Python 3.11 or newer with the venv module is needed)"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "python3 is $(python3 -V 2>&1); requirements.txt needs Python 3.11 or newer"
 
 # --- npm packages -------------------------------------------------------------------
 NPM_STAMP="node_modules/.labnote-lock.sha256"
