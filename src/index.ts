@@ -21,3 +21,10 @@ export { listExperiments } from "./history/read";
 export type { RunsTable } from "./history/table";
 export { ExperimentManager } from "./compat/experiment-manager";
 export { createExperiment, getExperiment } from "./compat/experiment-manager-package";
+export type { Progress } from "./display/progress";
+export { MIME, PROTOCOL_VERSION } from "./protocol";
+
+// In a tslab kernel, labnote's cards and cell-scoped runs switch on when it is imported, so
+// the importing cell is the one in flight. Outside a kernel this does nothing.
+import { installNotebook } from "./display/notebook";
+installNotebook();

@@ -15,6 +15,7 @@ import { FileObserver } from "../store/observer";
 import { readHistory, readRunRecord, parseRunId } from "../history/read";
 import { FinishedRun } from "../history/finished";
 import { runsTable, type RunsTable } from "../history/table";
+import { displayTable } from "../display/table";
 import { Run, isInterrupt, type RunEnvironment } from "../run/run";
 import type { RunObserver } from "../run/observer";
 import type { RunRecord } from "../run/types";
@@ -253,6 +254,16 @@ export class Experiment<C extends object = ConfigObject> {
   /** An arquero table with one row per run: id, status, times, config columns, metric summaries. */
   async runs(): Promise<RunsTable> {
     return runsTable(await this.history());
+  }
+
+  /**
+   * Show the runs as a table in the cell output (status, duration, config, metric summaries)
+   * and return the same table.
+   */
+  async table(): Promise<RunsTable> {
+    const records = await this.history();
+    displayTable(this.name, records);
+    return runsTable(records);
   }
 
   /**

@@ -36,6 +36,9 @@ export function installProcessHandlers(): void {
   if (installed) return;
   installed = true;
   process.on("exit", onExit);
-  // Only take SIGINT where nobody else does: adding a listener disables Node's default exit.
-  if (process.listenerCount("SIGINT") === 0) process.on("SIGINT", onSigint);
+  // Only take SIGINT in plain Node where nobody else does: a listener disables Node's default
+  // exit. Never inside a tslab kernel: it handles interrupts itself, and a listener added while
+  // a cell runs (cells run with breakOnSigint) would make the next interrupt kill the kernel.
+  const inKernel = typeof (globalThis as { __tslab__?: unknown }).__tslab__ === "object";
+  if (!inKernel && process.listenerCount("SIGINT") === 0) process.on("SIGINT", onSigint);
 }

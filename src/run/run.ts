@@ -18,6 +18,7 @@ import { recordJson } from "../util/json";
 import type { MetricBatch, RunObserver } from "./observer";
 import type { ArtifactRecord, CellRecord, ResourceRecord, RunRecord, RunStatus } from "./types";
 import { openRuns } from "./registry";
+import { makeProgress, trackIterable, type Progress } from "../display/progress";
 
 /** How often buffered metric points are handed to the observers (and so written). */
 export const FLUSH_MS = 200;
@@ -205,6 +206,26 @@ export class Run<C = ConfigObject> {
     return this.series.get(name);
   }
 
+  /**
+   * A progress bar in the cell output (count, rate, ETA) that advances while a loop runs.
+   * Give it an iterable to wrap, or a total to advance by hand.
+   * @example
+   * for (const batch of run.progress(batches)) train(batch);
+   * const p = run.progress(1000); for (…) p.tick(); p.done();
+   */
+  progress<T>(items: Iterable<T>, options?: { label?: string }): Iterable<T>;
+  progress(total: number, options?: { label?: string }): Progress;
+  progress<T>(x: Iterable<T> | number, options: { label?: string } = {}): Iterable<T> | Progress {
+    const label = options.label ?? this.name;
+    if (typeof x === "number") {
+      if (!(x >= 0)) throw new LabnoteError("INVALID_VALUE", "Cannot show progress", `the total must be a number ≥ 0, got ${describe(x)}`);
+      return makeProgress(x, label, this.id);
+    }
+    if (x === null || typeof (x as Iterable<T>)[Symbol.iterator] !== "function")
+      throw new LabnoteError("INVALID_VALUE", "Cannot show progress", `expected an iterable or a total, got ${describe(x)}`);
+    return trackIterable(x, label, this.id);
+  }
+
   /** A float in [0, 1) from the run's seeded generator: the same seed gives the same sequence. */
   random(): number {
     return this.rng();
@@ -299,20 +320,29 @@ export class Run<C = ConfigObject> {
     this.beat();
   }
 
-  /** Internal: record a notebook cell executed while the run was open. */
-  addCell(cell: CellRecord, source: string): void {
-    if (this.init.store) this.init.store.putBlob(Buffer.from(source, "utf8"), cell.sha256);
-    this.cells.push(cell);
-    this.beat();
+  /** Internal: record a notebook cell executed while the run was open; its source is stored once by hash. */
+  addCell(cell: Omit<CellRecord, "sha256">, source: string): CellRecord {
+    const data = Buffer.from(source, "utf8");
+    const rec: CellRecord = { ...cell, sha256: sha256(data) };
+    try {
+      this.init.store?.putBlob(data, rec.sha256);
+    } catch (e) {
+      this.pendingError ??= e;
+    }
+    this.cells.push(rec);
+    if (this._status === "running") this.beat();
+    return rec;
   }
 
-  /** Internal: update a cell's end (ok, error). */
-  finishCell(executionCount: number, patch: Partial<CellRecord>): void {
-    for (let i = this.cells.length - 1; i >= 0; i--)
-      if (this.cells[i].executionCount === executionCount) {
-        Object.assign(this.cells[i], patch);
-        break;
-      }
+  /** Internal: complete a cell's record (end time, ok, error). */
+  updateCell(rec: CellRecord, patch: Partial<CellRecord>): void {
+    Object.assign(rec, patch);
+    if (this._status === "running") this.beat();
+  }
+
+  /** The cells recorded so far. */
+  cellList(): readonly CellRecord[] {
+    return this.cells;
   }
 
   /** Add a sink for this run's events. */
