@@ -56,9 +56,13 @@ export interface KernelBridge {
   display(bundle: Record<string, unknown>, displayId: string, metadata?: Record<string, unknown>): void;
   /** Sends `update_display_data` for `displayId`: every output showing it is replaced in place. */
   update(bundle: Record<string, unknown>, displayId: string, metadata?: Record<string, unknown>): void;
-  /** The cell executing right now, if any. */
+  /** The cell executing right now, if any (still that cell while its onCellEnd callbacks run). */
   currentCell(): CellInfo | undefined;
-  /** Called when a cell starts, before its code runs. Returns a function that unsubscribes. */
+  /**
+   * Called when a cell starts, before its code runs, once the kernel has pointed
+   * `process.stdout.write`/`process.stderr.write` and the display channel at that cell.
+   * Returns a function that unsubscribes.
+   */
   onCellStart(cb: (cell: CellInfo) => void): () => void;
   /**
    * Called after the cell's code (including its top-level await) settled, before the reply is
@@ -66,7 +70,10 @@ export interface KernelBridge {
    * {@link CELL_END_TIMEOUT_MS}, or until the kernel is interrupted) before the kernel replies.
    */
   onCellEnd(cb: (cell: CellInfo, outcome: CellOutcome) => void | Promise<void>): () => void;
-  /** Called once when the kernel is asked to shut down (or the process exits). */
+  /**
+   * Called once when the kernel is asked to shut down or restart (before it replies), or else when
+   * the process exits. Synchronous: the process may end right after. A killed kernel calls nothing.
+   */
   onShutdown(cb: () => void): () => void;
 }
 
@@ -92,8 +99,9 @@ interface GlobalState {
  * expected, one warning is printed and every call returns undefined.
  *
  * The cell that first calls getBridge() has already started; the bridge still reports it as the
- * current cell and fires onCellEnd for it (its executionCount is 0 until it ends, then the same
- * CellInfo object is updated), as long as Node's in-process inspector can read it.
+ * current cell and fires onCellEnd for it, as long as Node's in-process inspector can read the
+ * kernel's request; its executionCount is 0 until the cell ends, when the same CellInfo object
+ * gets the real count (before onCellEnd callbacks run).
  *
  * @example
  *   const bridge = getBridge();
@@ -138,7 +146,6 @@ interface KernelInternals {
   /** The kernel's `jupyter.js` exports; `lastWriteDisplayData` must be read live. */
   readonly jupyter: { lastWriteDisplayData: unknown };
   readonly handlerPrototype: HandlerPrototype;
-  readonly tslabVersion: string;
 }
 
 /** Finds the kernel's own `jupyter.js` through the module that cells get for `require("tslab")`. */
@@ -163,9 +170,7 @@ function locateKernel(cellRequire: NodeRequire): KernelInternals {
   if (typeof handlerPrototype.handleExecuteImpl !== "function") {
     throw new Error("JupyterHandlerImpl has no handleExecuteImpl method");
   }
-  const versions = (publicModule as { versions?: { tslab?: unknown } } | undefined)?.versions;
-  const tslabVersion = typeof versions?.tslab === "string" ? versions.tslab : "unknown";
-  return { jupyter: jupyter as { lastWriteDisplayData: unknown }, handlerPrototype, tslabVersion };
+  return { jupyter: jupyter as { lastWriteDisplayData: unknown }, handlerPrototype };
 }
 
 // -- the bridge -------------------------------------------------------------------------------
@@ -270,7 +275,7 @@ function createBridge(kernel: KernelInternals): KernelBridge {
     if (typeof write !== "function") return;
     const data: Record<string, unknown> = {};
     for (const [mime, value] of Object.entries(bundle)) {
-      data[mime] = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") : value;
+      data[mime] = binary(value) ?? value;
     }
     try {
       (write as WriteDisplayData)({ data, metadata: metadata ?? {}, transient: { display_id: displayId } }, update);
@@ -337,6 +342,13 @@ function describe(thrown: unknown): { message: string; stack?: string } {
   return { message: String(thrown) };
 }
 
+/** Binary values travel as base64 text, as Jupyter expects (and as tslab's display.raw does). */
+function binary(value: unknown): string | undefined {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (value instanceof ArrayBuffer) return Buffer.from(value).toString("base64");
+  return undefined;
+}
+
 function notebookPath(): string | undefined {
   const name = process.env.JPY_SESSION_NAME;
   return name === undefined || name === "" ? undefined : name;
@@ -376,8 +388,14 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
     let thrown: unknown;
     let threw = false;
     // The kernel runs the cell's synchronous part inside this call; start callbacks fire from the
-    // vm hook just before the code, with the cell's own stdout and display channel in place.
-    const settled = handleExecuteImpl.apply(this, args) as Promise<unknown>;
+    // vm hook just before the code, with the cell's own stdout and display channel in place, or
+    // right after it when no code runs (a compile error, declarations only).
+    let settled: unknown;
+    try {
+      settled = handleExecuteImpl.apply(this, args);
+    } catch (error) {
+      settled = Promise.reject(error);
+    }
     hooks.fireStart(run);
     try {
       result = await settled;
@@ -485,10 +503,18 @@ interface ZmqMessageLike {
 function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | undefined {
   if (!calledFromCell()) return undefined;
   let request: ZmqMessageLike | undefined;
+  let probe: HeapProbe | undefined;
   try {
-    request = closureVariable(kernel.jupyter.lastWriteDisplayData, "msg") as ZmqMessageLike | undefined;
+    probe = new HeapProbe();
+    request = probe.closureVariable(kernel.jupyter.lastWriteDisplayData, "msg") as ZmqMessageLike | undefined;
   } catch {
     return undefined;
+  } finally {
+    try {
+      probe?.close();
+    } catch {
+      // nothing to release
+    }
   }
   const msgId = request?.header?.msg_id;
   const proto = request === undefined ? undefined : (Object.getPrototypeOf(request) as { signAndSend?: AnyFunction });
@@ -497,6 +523,8 @@ function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | 
   }
   const code = request.content?.code;
   const run = hooks.begin({
+    // The count lives in the kernel's handler, which no closure exposes (finding it with the
+    // inspector's queryObjects costs over a second); the cell's reply brings it.
     executionCount: 0,
     source: typeof code === "string" ? code : "",
     startTime: Date.now(),
@@ -571,19 +599,71 @@ function calledFromCell(): boolean {
   }
 }
 
-/** Reads a variable captured by a function's closure, through Node's in-process inspector. */
-function closureVariable(fn: unknown, name: string): unknown {
-  if (typeof fn !== "function") return undefined;
-  const inspector = require("node:inspector") as typeof import("node:inspector");
-  const session = new inspector.Session();
-  session.connect();
-  const global = globalThis as Record<string, unknown>;
-  const slot = `__labnoteBridgeProbe${process.pid}_${Date.now()}`;
-  const post = (method: string, params: object): any => {
+/**
+ * Reads what the kernel keeps in closures, through Node's in-process inspector (synchronous for a
+ * session in the same thread). Used once, when the bridge is installed.
+ */
+class HeapProbe {
+  private readonly session: import("node:inspector").Session;
+  private readonly slot = `__labnoteBridgeProbe${process.pid}_${Date.now()}`;
+
+  constructor() {
+    const inspector = require("node:inspector") as typeof import("node:inspector");
+    this.session = new inspector.Session();
+    this.session.connect();
+  }
+
+  /** The value of variable `name` captured by `fn`'s closure, if any. */
+  closureVariable(fn: unknown, name: string): unknown {
+    if (typeof fn !== "function") return undefined;
+    const target = this.remote(fn);
+    const own = this.post("Runtime.getProperties", { objectId: target, ownProperties: true });
+    const scopes = (own.internalProperties ?? []).find((p: { name: string }) => p.name === "[[Scopes]]");
+    if (scopes?.value?.objectId === undefined) return undefined;
+    const list = this.post("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true });
+    for (const scope of list.result ?? []) {
+      if (scope.value?.objectId === undefined) continue;
+      const vars = this.post("Runtime.getProperties", { objectId: scope.value.objectId, ownProperties: true });
+      const found = (vars.result ?? []).find((v: { name: string }) => v.name === name);
+      if (found?.value?.objectId !== undefined) return this.local(found.value.objectId);
+    }
+    return undefined;
+  }
+
+  close(): void {
+    delete (globalThis as Record<string, unknown>)[this.slot];
+    this.session.disconnect();
+  }
+
+  private remote(value: unknown): string {
+    const global = globalThis as Record<string, unknown>;
+    global[this.slot] = value;
+    try {
+      const evaluated = this.post("Runtime.evaluate", { expression: `globalThis[${JSON.stringify(this.slot)}]` });
+      return evaluated.result.objectId;
+    } finally {
+      delete global[this.slot];
+    }
+  }
+
+  private local(objectId: string): unknown {
+    const global = globalThis as Record<string, unknown>;
+    this.post("Runtime.callFunctionOn", {
+      objectId,
+      functionDeclaration: `function () { globalThis[${JSON.stringify(this.slot)}] = this; }`,
+    });
+    try {
+      return global[this.slot];
+    } finally {
+      delete global[this.slot];
+    }
+  }
+
+  private post(method: string, params: object): any {
     let answer: unknown;
     let failure: Error | null = null;
     let answered = false;
-    session.post(method, params, (error: Error | null, result: unknown) => {
+    this.session.post(method, params, (error: Error | null, result: unknown) => {
       failure = error;
       answer = result;
       answered = true;
@@ -591,28 +671,5 @@ function closureVariable(fn: unknown, name: string): unknown {
     if (!answered) throw new Error("the inspector answered asynchronously");
     if (failure !== null) throw failure;
     return answer;
-  };
-  try {
-    global[slot] = fn;
-    const target = post("Runtime.evaluate", { expression: `globalThis[${JSON.stringify(slot)}]` });
-    const own = post("Runtime.getProperties", { objectId: target.result.objectId, ownProperties: true });
-    const scopes = (own.internalProperties ?? []).find((p: { name: string }) => p.name === "[[Scopes]]");
-    if (scopes?.value?.objectId === undefined) return undefined;
-    const list = post("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true });
-    for (const scope of list.result ?? []) {
-      if (scope.value?.objectId === undefined) continue;
-      const vars = post("Runtime.getProperties", { objectId: scope.value.objectId, ownProperties: true });
-      const found = (vars.result ?? []).find((v: { name: string }) => v.name === name);
-      if (found?.value?.objectId === undefined) continue;
-      post("Runtime.callFunctionOn", {
-        objectId: found.value.objectId,
-        functionDeclaration: `function () { globalThis[${JSON.stringify(slot)}] = this; }`,
-      });
-      return global[slot];
-    }
-    return undefined;
-  } finally {
-    delete global[slot];
-    session.disconnect();
   }
 }

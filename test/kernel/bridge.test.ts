@@ -140,6 +140,7 @@ describe("the tslab bridge in a real kernel", () => {
     assert.ok(line, streamText(installed.messages));
     const current = JSON.parse(line.slice("CURRENT ".length));
     assert.equal(current.source, install);
+    assert.equal(current.executionCount, 0, "unknown until the cell's reply");
     assert.equal(current.notebookPath, path.join(dir, "demo.ipynb"));
     const end = cellEnd(installed);
     assert.equal(end.source, install);
@@ -278,6 +279,17 @@ bridge.onCellEnd(async () => { throw new Error("async end callback broke"); });`
     assert.match(stderr, /labnote: a cell-end callback failed: Error: end callback broke/);
     assert.match(stderr, /labnote: a cell-end callback failed: Error: async end callback broke/);
     assert.match(streamText(result.messages, "stdout"), /still fine/);
+  });
+
+  it("stops waiting for a hanging onCellEnd callback when the kernel is interrupted", async () => {
+    const running = kernel.execute("const offHang = bridge.onCellEnd(() => new Promise<void>(() => {}));");
+    await sleep(1500);
+    await kernel.interrupt();
+    const result = await running;
+    assert.equal(result.status, "ok");
+    assert.equal(cellEnd(result).outcome.ok, true);
+    const next = await kernel.execute("offHang();");
+    assert.equal(next.status, "ok");
   });
 
   it("unsubscribes", async () => {
