@@ -55,7 +55,7 @@ export function installNotebook(): boolean {
   };
 
   hooks.started = (exp: Experiment<object>, run: Run<unknown>, info) => {
-    run.addObserver(new CardObserver(bridge));
+    if (info.widgets) run.addObserver(new CardObserver(bridge));
     const cell = bridge.currentCell();
     if (cell) {
       recordCell(state, run, cell);

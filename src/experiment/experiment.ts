@@ -53,6 +53,8 @@ export interface ExperimentOptions<C extends object> {
   projectDir?: string;
   /** Extra sinks for every run of this experiment. */
   observers?: RunObserver[];
+  /** In a notebook, show live run cards in the cell output (default true; LABNOTE_WIDGETS=0 turns them off). */
+  widgets?: boolean;
 }
 
 export interface StartOptions {
@@ -71,6 +73,8 @@ export interface StartOptions {
   span?: boolean;
   /** Extra sinks for this run. */
   observers?: RunObserver[];
+  /** Show this run's live card in the cell output (default: the experiment's setting). */
+  widgets?: boolean;
 }
 
 /** Whatever a callback gets and returns. */
@@ -108,6 +112,7 @@ export class Experiment<C extends object = ConfigObject> {
     };
     this.projectDir = path.resolve(options.projectDir ?? findProjectDir(process.cwd()) ?? process.cwd());
     this.observers = options.observers ?? [];
+    this.widgets = options.widgets ?? !["0", "false", "off", "no"].includes((process.env.LABNOTE_WIDGETS ?? "").toLowerCase());
   }
 
   /** Internal: write experiment.json (unless ghost). */
@@ -221,7 +226,7 @@ export class Experiment<C extends object = ConfigObject> {
     this.open.push(run);
     run.addObserver({ ended: () => this.open.splice(this.open.indexOf(run), 1) });
     run.begin();
-    hooks.started?.(this as Experiment<object>, run as Run<unknown>, { span: options.span === true });
+    hooks.started?.(this as Experiment<object>, run as Run<unknown>, { span: options.span === true, widgets: options.widgets ?? this.widgets });
     return run;
   }
 
@@ -340,6 +345,7 @@ export class Experiment<C extends object = ConfigObject> {
   private readonly captureOpts: Required<CaptureOptions>;
   private readonly projectDir: string;
   private readonly observers: RunObserver[];
+  private readonly widgets: boolean;
   private readonly savers: [SaverTest, Saver][] = [];
   private readonly hostGetters = new Map<string, () => unknown>();
   private readonly open: Run<C>[] = [];
