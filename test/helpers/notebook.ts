@@ -95,7 +95,9 @@ export async function executeNotebook(
   const env: NodeJS.ProcessEnv = { JPY_SESSION_NAME: abs, ...process.env, ...options.env, PYTHONUNBUFFERED: "1" };
   env.JPY_SESSION_NAME = options.env?.JPY_SESSION_NAME ?? abs;
 
-  const child = spawn(venvPython(), args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(venvPython(), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  // The runner stops when this pipe closes, so a killed test process leaves no kernel behind.
+  child.stdin.on("error", () => {});
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk: string) => {
@@ -135,7 +137,7 @@ export async function executeNotebook(
       `executeNotebook: ${path.basename(abs)} produced no result (exit ${code}${timedOut ? `, stopped after ${total} ms` : ""})${tail}`,
     );
   }
-  if (timedOut && result.error === null) result = { ...result, error: `stopped after ${total} ms` };
+  if (timedOut) result = { ...result, error: `stopped after ${total} ms${result.error ? `: ${result.error}` : ""}` };
   if (result.error !== null && !options.allowErrors) {
     throw new NotebookExecutionError(`executeNotebook: ${path.basename(abs)} failed: ${result.error}${tail}`, result);
   }

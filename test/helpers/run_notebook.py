@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -61,12 +62,6 @@ def main():
     ap.add_argument("--save", default=None)
     args = ap.parse_args()
 
-    # SIGTERM from the caller's timeout: unwind so nbclient shuts the kernel down.
-    def on_term(signum, frame):
-        raise KeyboardInterrupt("terminated")
-
-    signal.signal(signal.SIGTERM, on_term)
-
     nb = nbformat.read(args.notebook, as_version=4)
     cwd = args.cwd or os.path.dirname(os.path.abspath(args.notebook))
     client = RecordingClient(
@@ -78,16 +73,49 @@ def main():
         record_timing=True,
         resources={"metadata": {"path": cwd}},
     )
+    stopped = []
+
+    # SIGTERM (the caller's timeout, or the caller gone): while a kernel runs, nbclient's own
+    # handler shuts it down and the run ends with the outputs so far; around that, this one
+    # kills the kernel so that nothing is left behind and the result is still written.
+    def on_term(signum, frame):
+        stopped.append(True)
+        km = getattr(client, "km", None)
+        pid = getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
+        if pid is None:
+            raise KeyboardInterrupt("stopped before the kernel started")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    # The caller holds our stdin open; when it goes away (even killed), stop too.
+    def watch_parent():
+        try:
+            sys.stdin.read()
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
     error = None
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         error = "%s: %s" % (type(e).__name__, e)
-    except KeyboardInterrupt as e:
-        error = "Interrupted: %s" % e
-    except Exception as e:  # noqa: BLE001
+    except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt, CancelledError too: write the result
         error = "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc())
 
+    # Never leave a kernel behind, whatever path the run ended on.
+    proc = getattr(getattr(getattr(client, "km", None), "provisioner", None), "process", None)
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+
+    if stopped:
+        first = (error or "").strip().splitlines()[:1]
+        error = "Stopped from outside (timeout or caller gone)" + (": " + first[0] if first else "")
     if args.save:
         nbformat.write(nb, args.save)
     messages = [client.iopub.get(i, []) for i in range(len(nb.cells))]
