@@ -180,6 +180,8 @@ export class KernelSession {
   private constructor(options: KernelSessionOptions) {
     installExitHook();
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    // The kernel should see what it sees under JupyterLab, not the test runner's own markers.
+    delete env.NODE_TEST_CONTEXT;
     if (options.notebookPath !== undefined) env.JPY_SESSION_NAME = path.resolve(options.notebookPath);
     env.PYTHONUNBUFFERED = "1";
     this.child = spawn(venvPython(), [helperScript("kernel_session.py")], {

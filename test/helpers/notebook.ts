@@ -94,6 +94,8 @@ export async function executeNotebook(
   if (options.saveTo !== undefined) args.push("--save", path.resolve(options.saveTo));
   const env: NodeJS.ProcessEnv = { JPY_SESSION_NAME: abs, ...process.env, ...options.env, PYTHONUNBUFFERED: "1" };
   env.JPY_SESSION_NAME = options.env?.JPY_SESSION_NAME ?? abs;
+  // The kernel should see what it sees under JupyterLab, not the test runner's own markers.
+  delete env.NODE_TEST_CONTEXT;
 
   const child = spawn(venvPython(), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
   // The runner stops when this pipe closes, so a killed test process leaves no kernel behind.
