@@ -333,13 +333,26 @@ function subscribe<T>(set: Set<T>, cb: T): () => void {
   };
 }
 
+/** What a thrown value says about itself; never throws, whatever was thrown. */
 function describe(thrown: unknown): { message: string; stack?: string } {
-  if (thrown instanceof Error || (thrown !== null && typeof thrown === "object" && "message" in thrown)) {
-    const error = thrown as { name?: unknown; message?: unknown; stack?: unknown };
-    const message = String(error.message);
-    return typeof error.stack === "string" ? { message, stack: error.stack } : { message };
+  try {
+    if (thrown !== null && typeof thrown === "object" && "message" in thrown) {
+      const error = thrown as { message?: unknown; stack?: unknown };
+      const message = String(error.message);
+      return typeof error.stack === "string" ? { message, stack: error.stack } : { message };
+    }
+    return { message: String(thrown) };
+  } catch {
+    return { message: "a value that cannot be printed was thrown" };
   }
-  return { message: String(thrown) };
+}
+
+function errorCode(error: unknown): unknown {
+  try {
+    return (error as { code?: unknown } | null)?.code;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Binary values travel as base64 text, as Jupyter expects (and as tslab's display.raw does). */
@@ -374,19 +387,23 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
   const inflight = captureInflightCell(kernel, hooks);
 
   const handleExecuteImpl = proto.handleExecuteImpl;
+  // Whatever goes wrong in labnote's bookkeeping, the kernel's own call runs and its result or
+  // error passes through unchanged.
   proto.handleExecuteImpl = async function (this: unknown, ...args: unknown[]) {
-    inflight?.supersede();
-    const handler = this as { execCount?: unknown };
-    const req = args[0] as { code?: unknown } | undefined;
-    const run = hooks.begin({
-      executionCount: typeof handler.execCount === "number" ? handler.execCount + 1 : 0,
-      source: typeof req?.code === "string" ? req.code : "",
-      startTime: Date.now(),
-      notebookPath: notebookPath(),
-    });
-    let result: unknown;
-    let thrown: unknown;
-    let threw = false;
+    let run: CellRun | undefined;
+    try {
+      inflight?.supersede();
+      const handler = this as { execCount?: unknown };
+      const req = args[0] as { code?: unknown } | undefined;
+      run = hooks.begin({
+        executionCount: typeof handler.execCount === "number" ? handler.execCount + 1 : 0,
+        source: typeof req?.code === "string" ? req.code : "",
+        startTime: Date.now(),
+        notebookPath: notebookPath(),
+      });
+    } catch (error) {
+      hooks.report("starting a cell", error);
+    }
     // The kernel runs the cell's synchronous part inside this call; start callbacks fire from the
     // vm hook just before the code, with the cell's own stdout and display channel in place, or
     // right after it when no code runs (a compile error, declarations only).
@@ -396,24 +413,27 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
     } catch (error) {
       settled = Promise.reject(error);
     }
-    hooks.fireStart(run);
+    if (run !== undefined) hooks.fireStart(run);
+    let result: unknown;
+    let thrown: unknown;
+    let threw = false;
     try {
       result = await settled;
     } catch (error) {
       thrown = error;
       threw = true;
     }
-    // tslab resolves with, or throws, an ExecutionCount { count } (throws it when the cell failed).
-    const counted = (threw ? thrown : result) as { count?: unknown } | undefined;
-    if (counted !== null && typeof counted === "object" && typeof counted.count === "number") {
-      run.cell.executionCount = counted.count;
-    }
-    const executionCountThrown = threw && !(thrown instanceof Error) && typeof (thrown as { count?: unknown })?.count === "number";
-    const outcome = hooks.outcomeOf(run, !threw, threw && !executionCountThrown ? thrown : undefined);
-    try {
-      await hooks.end(run, outcome);
-    } catch (error) {
-      hooks.report("ending a cell", error);
+    if (run !== undefined) {
+      try {
+        // tslab resolves with, or throws, an ExecutionCount { count } (throws it when the cell failed).
+        const counted = (threw ? thrown : result) as { count?: unknown } | null | undefined;
+        const isCount = counted !== null && typeof counted === "object" && typeof counted.count === "number";
+        if (isCount) run.cell.executionCount = counted.count as number;
+        const unexpected = threw && !(isCount && !(thrown instanceof Error));
+        await hooks.end(run, hooks.outcomeOf(run, !threw, unexpected ? thrown : undefined));
+      } catch (error) {
+        hooks.report("ending a cell", error);
+      }
     }
     if (threw) throw thrown;
     return result;
@@ -462,7 +482,7 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
     } catch (error) {
       if (hooks.current() === run) {
         run.error = describe(error);
-        if ((error as { code?: unknown } | null)?.code === SIGINT_CODE) run.interrupted = true;
+        if (errorCode(error) === SIGINT_CODE) run.interrupted = true;
       }
       throw error;
     }
@@ -557,13 +577,17 @@ function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | 
     if (state === "waiting" && type === "execute_reply" && parent === msgId) {
       state = "holding";
       held.push({ message: this, args });
-      const count = message?.content?.execution_count;
-      if (typeof count === "number") run.cell.executionCount = count;
-      const outcome = hooks.outcomeOf(run, message?.content?.status === "ok");
-      hooks.end(run, outcome).then(release, (error) => {
+      try {
+        const count = message?.content?.execution_count;
+        if (typeof count === "number") run.cell.executionCount = count;
+        hooks.end(run, hooks.outcomeOf(run, message?.content?.status === "ok")).then(release, (error) => {
+          hooks.report("ending a cell", error);
+          release();
+        });
+      } catch (error) {
         hooks.report("ending a cell", error);
         release();
-      });
+      }
       return undefined;
     }
     if (state === "holding" && type === "status" && parent === msgId) {

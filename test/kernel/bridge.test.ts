@@ -217,6 +217,15 @@ describe("the tslab bridge in a real kernel", () => {
     assert.match(outcome.error?.stack ?? "", /Error: boom/);
   });
 
+  it("reports thrown values that are not errors, even unprintable ones", async () => {
+    const plain = await executeFailing(kernel, "throw 42;");
+    assert.equal(cellEnd(plain).outcome.error?.message, "42");
+    const nasty = await executeFailing(kernel, 'throw { get message(): string { throw new Error("no"); } };');
+    assert.equal(nasty.status, "error");
+    assert.equal(cellEnd(nasty).outcome.ok, false);
+    assert.equal(cellEnd(nasty).outcome.error?.message, "a value that cannot be printed was thrown");
+  });
+
   it("reports a rejected top-level await", async () => {
     const result = await executeFailing(kernel, 'await Promise.reject(new Error("nope"));');
     assert.equal(result.status, "error");
