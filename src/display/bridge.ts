@@ -193,10 +193,11 @@ function createBridge(kernel: KernelInternals): KernelBridge {
   let shutDown = false;
   let interruptWaiters: Array<() => void> = [];
 
+  /** Tells on stderr (the running cell's output) what went wrong; never throws. */
   function report(what: string, error: unknown): void {
-    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     try {
-      process.stderr.write(`labnote: ${what} failed: ${text}\n`);
+      const { message, stack } = describe(error);
+      process.stderr.write(`labnote: ${what} failed: ${stack ?? message}\n`);
     } catch {
       // stderr is gone (kernel shutting down): nothing left to tell.
     }
