@@ -47,6 +47,16 @@ function tempDir(name: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once `file` exists: the cell under test has reached the point worth interrupting. */
+async function reached(file: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} never appeared`);
+    await sleep(50);
+  }
+  await sleep(100);
+}
+
 /** tslab aborts what arrives within 200 ms of a failed cell; a failing cell is followed by a pause. */
 async function executeFailing(kernel: KernelSession, code: string): Promise<ExecuteResult> {
   const result = await kernel.execute(code);
@@ -244,8 +254,9 @@ describe("the tslab bridge in a real kernel", () => {
   });
 
   it("reports a top-level await interrupted by the kernel's interrupt", async () => {
-    const running = kernel.execute("await new Promise((resolve) => setTimeout(resolve, 20000));");
-    await sleep(1500);
+    const marker = path.join(dir, "awaiting");
+    const running = kernel.execute(`require("fs").writeFileSync(${JSON.stringify(marker)}, ""); await new Promise((resolve) => setTimeout(resolve, 20000));`);
+    await reached(marker);
     await kernel.interrupt();
     const result = await running;
     await sleep(400);
@@ -257,8 +268,9 @@ describe("the tslab bridge in a real kernel", () => {
   });
 
   it("reports a synchronous loop interrupted by the kernel's interrupt", async () => {
-    const running = kernel.execute("while (true) {}");
-    await sleep(1500);
+    const marker = path.join(dir, "looping");
+    const running = kernel.execute(`require("fs").writeFileSync(${JSON.stringify(marker)}, ""); while (true) {}`);
+    await reached(marker);
     await kernel.interrupt();
     const result = await running;
     await sleep(400);
@@ -291,8 +303,11 @@ bridge.onCellEnd(async () => { throw new Error("async end callback broke"); });`
   });
 
   it("stops waiting for a hanging onCellEnd callback when the kernel is interrupted", async () => {
-    const running = kernel.execute("const offHang = bridge.onCellEnd(() => new Promise<void>(() => {}));");
-    await sleep(1500);
+    const marker = path.join(dir, "hanging");
+    const running = kernel.execute(
+      `const offHang = bridge.onCellEnd(() => { require("fs").writeFileSync(${JSON.stringify(marker)}, ""); return new Promise<void>(() => {}); });`,
+    );
+    await reached(marker);
     await kernel.interrupt();
     const result = await running;
     assert.equal(result.status, "ok");
