@@ -391,6 +391,34 @@ other.display({ "text/plain": "from the other copy" }, "other-1");`);
   });
 });
 
+describe("the tslab bridge without Node's inspector", () => {
+  let kernel: KernelSession;
+  let dir: string;
+
+  before(async () => {
+    ensureBuilt();
+    dir = tempDir("noinspector");
+    kernel = await KernelSession.start({ cwd: dir });
+  });
+  after(async () => {
+    await kernel?.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("misses only the cell that loaded it", async () => {
+    const install = `require("inspector").Session.prototype.connect = () => { throw new Error("no inspector here"); };
+${installCell(BRIDGE)}`;
+    const installed = await kernel.execute(install);
+    assert.equal(installed.status, "ok", streamText(installed.messages));
+    assert.match(streamText(installed.messages, "stdout"), /CURRENT undefined/);
+    assert.equal(streamText(installed.messages, "stderr"), "");
+    assert.equal(updatesOf(installed.messages, "cell-end").length, 0);
+    const next = await kernel.execute("0");
+    assert.equal(updatesOf(next.messages, "cell-start").length, 1);
+    assert.equal(cellEnd(next).count, next.reply?.content.execution_count);
+  });
+});
+
 describe("the tslab bridge at shutdown", () => {
   it("calls onShutdown when the kernel is asked to shut down", () => {
     ensureBuilt();
