@@ -419,6 +419,42 @@ ${installCell(BRIDGE)}`;
   });
 });
 
+describe("the tslab bridge in a tslab whose internals differ", () => {
+  let kernel: KernelSession;
+  let dir: string;
+
+  before(async () => {
+    ensureBuilt();
+    dir = tempDir("differ");
+    kernel = await KernelSession.start({ cwd: dir });
+  });
+  after(async () => {
+    await kernel?.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("warns once in the cell output and returns undefined; the kernel goes on", async () => {
+    // Make this tslab look like one without lastWriteDisplayData (the kernel sets it again at
+    // the next cell, so only the bridge's first look sees it missing).
+    const result = await kernel.execute(`
+const path = require("path");
+const pub = (globalThis as any).__tslab__.require("tslab");
+const entry: any = Object.values(require.cache).find((m: any) => m && m.exports === pub);
+delete require.cache[path.join(path.dirname(entry.filename), "jupyter.js")]!.exports.lastWriteDisplayData;
+const { getBridge } = require(${JSON.stringify(BRIDGE)});
+console.log("FIRST " + getBridge() + " SECOND " + getBridge());`);
+    assert.equal(result.status, "ok", streamText(result.messages));
+    assert.match(streamText(result.messages, "stdout"), /FIRST undefined SECOND undefined/);
+    const warnings = streamText(result.messages, "stderr").split("\n").filter((l) => l.startsWith("labnote:"));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /jupyter\.js has no lastWriteDisplayData.*live widgets and cell-scoped runs are off; runs still work with callbacks and run\.end\(\)/);
+    const next = await kernel.execute('console.log("AGAIN " + getBridge())');
+    assert.equal(next.status, "ok");
+    assert.match(streamText(next.messages, "stdout"), /AGAIN undefined/);
+    assert.equal(streamText(next.messages, "stderr"), "");
+  });
+});
+
 describe("the tslab bridge at shutdown", () => {
   it("calls onShutdown when the kernel is asked to shut down", () => {
     ensureBuilt();
