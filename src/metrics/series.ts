@@ -80,29 +80,26 @@ export class Series {
 
   /** Copies of all points as plain typed arrays. */
   toArrays(): { steps: Float64Array; values: Float64Array; times: Float64Array } {
-    const n = this.count;
+    return this.copyRange(0, this.count);
+  }
+
+  /** Copies of points [from, to) as plain typed arrays (a memcpy per chunk). */
+  copyRange(from: number, to: number): { steps: Float64Array; values: Float64Array; times: Float64Array } {
+    const n = Math.max(0, to - from);
     const steps = new Float64Array(n);
     const values = new Float64Array(n);
     const times = new Float64Array(n);
-    for (let c = 0, off = 0; off < n; c++, off += CHUNK) {
-      const len = Math.min(CHUNK, n - off);
-      steps.set(this.steps[c].subarray(0, len), off);
-      values.set(this.values[c].subarray(0, len), off);
-      times.set(this.times[c].subarray(0, len), off);
+    for (let i = from; i < to; ) {
+      const c = i >>> SHIFT;
+      const j = i & MASK;
+      const len = Math.min(CHUNK - j, to - i);
+      const off = i - from;
+      steps.set(this.steps[c].subarray(j, j + len), off);
+      values.set(this.values[c].subarray(j, j + len), off);
+      times.set(this.times[c].subarray(j, j + len), off);
+      i += len;
     }
     return { steps, values, times };
   }
 
-  /** A view that indexes like an array, for downsampling without copying. */
-  view(kind: "step" | "value" | "time"): { length: number; [i: number]: number } {
-    const arrays = kind === "step" ? this.steps : kind === "value" ? this.values : this.times;
-    const self = this;
-    return new Proxy({} as { length: number; [i: number]: number }, {
-      get(_t, k) {
-        if (k === "length") return self.count;
-        const i = typeof k === "string" ? Number(k) : NaN;
-        return Number.isInteger(i) ? arrays[i >>> SHIFT][i & MASK] : undefined;
-      },
-    });
-  }
 }

@@ -256,15 +256,26 @@ export interface NumberList {
  * const s = downsample(steps, values, steps.length, 200);
  */
 export function downsample(steps: NumberList, values: NumberList, count: number, buckets = 200): WireSeries {
+  return downsampleBy(
+    (i) => steps[i],
+    (i) => values[i],
+    count,
+    buckets,
+  );
+}
+
+/** {@link downsample} over accessor functions, for storage that is not one array (chunked series). */
+export function downsampleBy(stepAt: (i: number) => number, valueAt: (i: number) => number, count: number, buckets = 200): WireSeries {
   const out: WireSeries = { step: [], min: [], max: [] };
   if (count <= 0) return out;
   const body = count - 1; // the last point travels on its own
   const n = Math.max(1, buckets - 1);
   if (body <= n) {
     for (let i = 0; i < body; i++) {
-      out.step.push(steps[i]);
-      out.min.push(toWire(values[i]));
-      out.max.push(toWire(values[i]));
+      const v = valueAt(i);
+      out.step.push(stepAt(i));
+      out.min.push(toWire(v));
+      out.max.push(toWire(v));
     }
   } else {
     const size = body / n;
@@ -276,20 +287,20 @@ export function downsample(steps: NumberList, values: NumberList, count: number,
       let hi = -Infinity;
       let seen = false;
       for (let i = from; i < to; i++) {
-        const v = values[i];
-        if (Number.isNaN(v)) continue;
+        const v = valueAt(i);
+        if (v !== v) continue;
         seen = true;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      out.step.push(steps[from]);
+      out.step.push(stepAt(from));
       out.min.push(seen ? toWire(lo) : "NaN");
       out.max.push(seen ? toWire(hi) : "NaN");
     }
   }
-  out.step.push(steps[count - 1]);
-  out.min.push(toWire(values[count - 1]));
-  out.max.push(toWire(values[count - 1]));
+  out.step.push(stepAt(count - 1));
+  out.min.push(toWire(valueAt(count - 1)));
+  out.max.push(toWire(valueAt(count - 1)));
   return out;
 }
 

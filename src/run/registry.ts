@@ -1,4 +1,5 @@
 import type { Run } from "./run";
+import { metricsWriter } from "../store/writer";
 
 /**
  * Runs open in this process. When the process exits, open runs are ended (completed on
@@ -27,6 +28,7 @@ function onSigint(): void {
       /* exiting anyway */
     }
   }
+  metricsWriter()?.syncBlocking();
   process.removeListener("SIGINT", onSigint);
   process.kill(process.pid, "SIGINT");
 }

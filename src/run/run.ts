@@ -363,7 +363,13 @@ export class Run<C = ConfigObject> {
     this.endSync(options);
     const drains = this.observers.map((o) => (o.drain ? o.drain().catch((e) => this.reportObserverError(o, e)) : undefined));
     await Promise.all(drains);
+    if (this.pendingError) this.throwPending();
     return this.record();
+  }
+
+  /** Internal: a background write failed; the next call on the run throws it. */
+  fault(e: unknown): void {
+    this.pendingError ??= e;
   }
 
   /** Mark the run failed with an error (interrupts become `interrupted`). The error is not re-thrown. */

@@ -7,6 +7,7 @@ import type { MetricBatch, RunObserver } from "../run/observer";
 import type { Run } from "../run/run";
 import { recordJson } from "../util/json";
 import { appendSync, writeAtomic } from "./atomic";
+import { metricsWriter } from "./writer";
 
 /**
  * Writes a run to its folder: `run.json` (atomically, on start, heartbeats, artifacts and end),
@@ -27,11 +28,25 @@ export class FileObserver implements RunObserver {
     this.writeRecord(run);
   }
 
-  metrics(_run: Run<unknown>, batch: MetricBatch[]): void {
-    let text = this.metricsStarted ? "" : METRICS_HEADER;
-    for (const b of batch) text += formatRows(b.series, b.from, b.to);
-    appendSync(path.join(this.dir, "metrics.csv"), text);
-    this.metricsStarted = true;
+  metrics(run: Run<unknown>, batch: MetricBatch[]): void {
+    const file = path.join(this.dir, "metrics.csv");
+    if (!this.metricsStarted) {
+      appendSync(file, METRICS_HEADER);
+      this.metricsStarted = true;
+    }
+    const writer = metricsWriter();
+    if (!writer) {
+      let text = "";
+      for (const b of batch) text += formatRows(b.series, b.from, b.to);
+      appendSync(file, text);
+      return;
+    }
+    this.writer = writer;
+    writer.write(file, "", batch.map((b) => ({ name: b.series.name, ...b.series.copyRange(b.from, b.to) })), (e) => run.fault(e));
+  }
+
+  async drain(): Promise<void> {
+    await this.writer?.sync();
   }
 
   histogram(_run: Run<unknown>, h: Histogram): void {
@@ -56,6 +71,7 @@ export class FileObserver implements RunObserver {
 
   ended(run: Run<unknown>): void {
     this.writeRecord(run);
+    if (this.writer) this.writer.forget(path.join(this.dir, "metrics.csv"));
     if (run.env.git) {
       try {
         const envFile = path.join(this.dir, "env.json");
@@ -76,4 +92,5 @@ export class FileObserver implements RunObserver {
 
   private readonly dir: string;
   private metricsStarted = false;
+  private writer: ReturnType<typeof metricsWriter>;
 }

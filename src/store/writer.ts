@@ -1,0 +1,184 @@
+import * as fs from "node:fs";
+import { Worker } from "node:worker_threads";
+import { storeError } from "../errors";
+
+/**
+ * The background metrics writer: one worker thread per process turns batches of points into
+ * CSV rows and appends them, so formatting numbers never slows the logging loop. The logging
+ * thread only copies typed-array slices (24 bytes a point) and posts them.
+ *
+ * A shared counter of batches in flight lets the exit path wait (Atomics.wait) until the
+ * worker has written everything, so nothing posted is lost on a normal exit.
+ */
+
+/** One metric's new points for one file. */
+export interface PointBatch {
+  name: string;
+  steps: Float64Array;
+  values: Float64Array;
+  times: Float64Array;
+}
+
+// The worker is plain JavaScript in a string, so it runs the same from lib/, from sources
+// loaded through a TypeScript loader, and inside a notebook kernel.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const pending = new Int32Array(workerData.pending);
+// pending[0]: batches in flight; pending[1]: points in flight; pending[2]: rows written per second (moving average)
+function field(s) { return /[",\\n\\r]|^\\s|\\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
+parentPort.on("message", (m) => {
+  if (m.kind === "sync") { parentPort.postMessage({ kind: "synced", id: m.id }); return; }
+  let error;
+  try {
+    const t0 = Date.now();
+    const parts = [];
+    let text = m.header || "";
+    let rows = 0;
+    for (const b of m.batches) {
+      const name = field(b.name) + ",";
+      const { steps, values, times } = b;
+      let lastTime = NaN, timeText = "";
+      for (let i = 0; i < steps.length; i++) {
+        const t = times[i];
+        if (t !== lastTime) { lastTime = t; timeText = "," + t + "\\n"; }
+        text += name + steps[i] + "," + values[i] + timeText;
+        if (text.length > 1 << 20) { parts.push(text); text = ""; }
+      }
+      rows += steps.length;
+    }
+    parts.push(text);
+    fs.appendFileSync(m.file, parts.join(""));
+    const ms = Math.max(1, Date.now() - t0);
+    if (rows > 10000) {
+      const rate = Math.round((rows / ms) * 1000);
+      const old = Atomics.load(pending, 2);
+      Atomics.store(pending, 2, old ? Math.round(old * 0.7 + rate * 0.3) : rate);
+    }
+    m.rows = rows;
+  } catch (e) {
+    error = { code: e && e.code, message: String(e && e.message || e) };
+  }
+  Atomics.sub(pending, 1, m.points);
+  Atomics.sub(pending, 0, 1);
+  Atomics.notify(pending, 0);
+  if (error) parentPort.postMessage({ kind: "error", file: m.file, error });
+});
+`;
+
+type ErrorSink = (e: Error) => void;
+
+/** How far behind the logging loop the file may fall, in the writer's own time. */
+const MAX_LAG_MS = 300;
+
+class MetricsWriter {
+  constructor() {
+    this.pending = new Int32Array(new SharedArrayBuffer(12));
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pending: this.pending.buffer } });
+    this.worker.unref();
+    this.worker.on("message", (m: { kind: string; id?: number; file?: string; error?: { code?: string; message: string } }) => {
+      if (m.kind === "synced") {
+        this.waiters.get(m.id!)?.();
+        this.waiters.delete(m.id!);
+      } else if (m.kind === "error") {
+        const err = storeError("write", m.file!, Object.assign(new Error(m.error!.message), { code: m.error!.code }));
+        this.onError.get(m.file!)?.(err);
+      }
+    });
+    this.worker.on("error", (e) => {
+      this.broken = e;
+    });
+  }
+
+  /** Post batches for a file; errors come back to `onError` of that file. */
+  write(file: string, header: string, batches: PointBatch[], onError: ErrorSink): void {
+    this.onError.set(file, onError);
+    let points = 0;
+    const transfer: ArrayBuffer[] = [];
+    for (const b of batches) {
+      points += b.steps.length;
+      transfer.push(b.steps.buffer as ArrayBuffer, b.values.buffer as ArrayBuffer, b.times.buffer as ArrayBuffer);
+    }
+    this.throttle(points);
+    Atomics.add(this.pending, 0, 1);
+    Atomics.add(this.pending, 1, points);
+    this.worker.postMessage({ kind: "write", file, header, batches, points }, transfer);
+  }
+
+  /**
+   * Backpressure: keep at most ~MAX_LAG_MS of the writer's work in flight, so a crash loses at
+   * most that much. Only a loop that logs faster than the disk writer can format ever waits.
+   */
+  private throttle(incoming: number): void {
+    const rate = Atomics.load(this.pending, 2) || 1_000_000;
+    const budget = Math.max(50_000, Math.floor((rate * MAX_LAG_MS) / 1000));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const inFlight = Atomics.load(this.pending, 1);
+      if (inFlight + incoming <= budget || inFlight <= 0 || this.broken || Date.now() > deadline) return;
+      const batches = Atomics.load(this.pending, 0);
+      Atomics.wait(this.pending, 0, batches, 50);
+    }
+  }
+
+  /** Resolves when everything posted so far is written. */
+  sync(): Promise<void> {
+    const id = ++this.syncId;
+    return new Promise<void>((resolve) => {
+      this.waiters.set(id, () => resolve());
+      this.worker.ref();
+      this.worker.postMessage({ kind: "sync", id });
+    }).then(() => {
+      if (this.waiters.size === 0) this.worker.unref();
+    });
+  }
+
+  /** Block until everything posted is written (exit path), at most `ms`. */
+  syncBlocking(ms = 5000): void {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const n = Atomics.load(this.pending, 0);
+      if (n <= 0 || this.broken) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(this.pending, 0, n, Math.min(left, 100));
+    }
+  }
+
+  forget(file: string): void {
+    this.onError.delete(file);
+  }
+
+  broken: unknown;
+  private readonly worker: Worker;
+  private readonly pending: Int32Array;
+  private readonly waiters = new Map<number, () => void>();
+  private readonly onError = new Map<string, ErrorSink>();
+  private syncId = 0;
+}
+
+let shared: MetricsWriter | undefined;
+let failed = false;
+
+/** The process's writer, or undefined when worker threads are unavailable (then write inline). */
+export function metricsWriter(): MetricsWriter | undefined {
+  if (failed) return undefined;
+  if (shared && !shared.broken) return shared;
+  try {
+    shared = new MetricsWriter();
+    process.on("exit", () => shared?.syncBlocking());
+    return shared;
+  } catch {
+    failed = true;
+    return undefined;
+  }
+}
+
+/** Inline fallback: append text now. */
+export function appendNow(file: string, text: string): void {
+  try {
+    fs.appendFileSync(file, text);
+  } catch (e) {
+    throw storeError("write", file, e);
+  }
+}
