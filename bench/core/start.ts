@@ -1,0 +1,90 @@
+/**
+ * A run's start: exp.start() and run.end() timed apart, without source capture (host, git and
+ * dependencies captured as by default), and with source capture of this repository: the first
+ * start in a fresh process with an empty store (child processes, so the hash cache is cold) and
+ * the later starts when nothing changed.
+ *
+ *   node --import tsx bench/core/start.ts [--runs 40] [--children 5]
+ */
+import { spawnSync } from "node:child_process";
+import { experiment, type CaptureOptions } from "../../src";
+import { fmtMs, machineNote, median, msSince, percentile, repoDir, report, runMain, tempRoot, verdict, type Row } from "./common";
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const CAPTURE_NONE_BUT_ENV = { sources: false, output: false };
+const CAPTURE_SOURCES = { sources: true, output: false };
+
+/** Start and end `n` runs; the time of each start() and each end(). */
+async function startEnd(root: string, capture: CaptureOptions | false, n: number): Promise<{ start: number[]; end: number[]; files: number }> {
+  const exp = await experiment("bench", { root, capture, projectDir: repoDir, config: { i: 0 } });
+  const start: number[] = [];
+  const end: number[] = [];
+  let files = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const run = await exp.start({ name: "start", config: { i } });
+    start.push(msSince(t0));
+    files = run.env.sources?.files.length ?? 0;
+    run.log("loss", 1);
+    const t1 = process.hrtime.bigint();
+    await run.end();
+    end.push(msSince(t1));
+  }
+  return { start, end, files };
+}
+
+/** In a child: the first start with source capture in this process, then later ones. */
+async function child(root: string, later: number): Promise<void> {
+  const first = await startEnd(root, CAPTURE_SOURCES, 1);
+  const rest = await startEnd(root, CAPTURE_SOURCES, later);
+  process.stdout.write(JSON.stringify({ first: first.start[0], files: first.files, later: rest.start }) + "\n");
+}
+
+async function main(): Promise<void> {
+  const ci = process.argv.indexOf("--child");
+  if (ci >= 0) return child(process.argv[ci + 1], arg("later", 8));
+  const runs = arg("runs", 40);
+  const children = arg("children", 5);
+  console.log(`start: ${machineNote()}; ${runs} runs without source capture, ${children} fresh processes with it`);
+
+  // without source capture: warm up, then measure
+  await startEnd(tempRoot("start"), CAPTURE_NONE_BUT_ENV, 5);
+  const plain = await startEnd(tempRoot("start"), CAPTURE_NONE_BUT_ENV, runs);
+  const bare = await startEnd(tempRoot("start"), false, runs);
+
+  // with source capture: each child process gets an empty store and a cold hash cache
+  const firsts: number[] = [];
+  const later: number[] = [];
+  let files = 0;
+  for (let c = 0; c < children; c++) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", tempRoot("start-src"), "--later", "8"], { cwd: repoDir, encoding: "utf8" });
+    const line = r.stdout.trim().split("\n").pop() ?? "";
+    if (r.status !== 0 || !line.startsWith("{")) throw new Error(`start child failed (${r.status}): ${r.stderr}`);
+    const res = JSON.parse(line) as { first: number; files: number; later: number[] };
+    firsts.push(res.first);
+    later.push(...res.later);
+    files = res.files;
+    console.log(`  child ${c + 1}: first ${fmtMs(res.first)}, later median ${fmtMs(median(res.later))} (${res.files} source files)`);
+  }
+
+  const s = median(plain.start);
+  const f = median(firsts);
+  const l = median(later);
+  const rows: Row[] = [
+    { figure: `start, no source capture (median of ${runs})`, value: fmtMs(s), target: "≤ 20 ms", verdict: verdict(s <= 20) },
+    { figure: "start, no source capture, p90", value: fmtMs(percentile(plain.start, 90)), target: "", verdict: "info" },
+    { figure: "end, no source capture (median)", value: fmtMs(median(plain.end)), target: "", verdict: "info" },
+    { figure: "start, capture: false (median)", value: fmtMs(median(bare.start)), target: "", verdict: "info" },
+    { figure: "end, capture: false (median)", value: fmtMs(median(bare.end)), target: "", verdict: "info" },
+    { figure: `start + sources, first (median of ${children} processes)`, value: fmtMs(f), target: "≤ 200 ms", verdict: verdict(f <= 200) },
+    { figure: `start + sources, unchanged (median of ${later.length})`, value: fmtMs(l), target: "≤ 50 ms", verdict: verdict(l <= 50) },
+    { figure: "source files captured from the repository", value: String(files), target: "", verdict: "info" },
+  ];
+  report("start", rows);
+}
+
+runMain(main);
