@@ -36,11 +36,13 @@ die() { printf '\nsetup: FAILED: %s\n' "$*" >&2; exit 1; }
 logged() {
   local name="$1"; shift
   local log="$LOGS/$name.log"
+  local t0=$SECONDS
   if ! "$@" >"$log" 2>&1; then
     echo "----- last lines of $log -----" >&2
     grep -v "^WARNING: Location 'file:" "$log" | tail -n 40 >&2 || true
     die "$name failed (command: $*; full log: $log)"
   fi
+  say "  $name done in $((SECONDS - t0))s"
 }
 hash_files() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
@@ -92,24 +94,49 @@ else
 fi
 
 # --- build: lib/ and the JupyterLab extension -----------------------------------------
-BUILD_STAMP="lib/.labnote-build.sha256"
-if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  # Every source the build reads: tracked and untracked files that git does not ignore.
-  BUILD_HASH="$( (git ls-files -co --exclude-standard -- src labextension tsconfig.json package.json package-lock.json \
-                    | sort | while IFS= read -r f; do [[ -f "$f" ]] && { echo "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1)"
-else
-  BUILD_HASH="no-git-$(date +%s)"
-fi
+# `npm run build` is both halves; each half has its own stamp, so that a change in src/
+# does not rebuild the extension (it only reads src/protocol) and the reverse.
+sources_hash() {
+  if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    # Tracked and untracked files that git does not ignore: every source the build reads.
+    (git ls-files -co --exclude-standard -- "$@" | sort | while IFS= read -r f; do
+       [[ -f "$f" ]] && { echo "$f"; cat "$f"; }; done) | sha256sum | cut -d' ' -f1
+  else
+    echo "no-git-$(date +%s%N)"
+  fi
+}
+LIB_STAMP="lib/.labnote-build.sha256"
+LIB_HASH="$(sources_hash src tsconfig.json package.json package-lock.json)"
+LIB_OK=0
+stamp_ok "$LIB_STAMP" "$LIB_HASH" && [[ -f lib/cli/main.js ]] && LIB_OK=1
 NEED_EXT=0
-[[ -f labextension/package.json ]] && NEED_EXT=1
-if stamp_ok "$BUILD_STAMP" "$BUILD_HASH" && [[ -f lib/cli/main.js ]] && { [[ $NEED_EXT == 0 ]] || [[ -f labextension/dist/package.json ]]; }; then
-  say "build: up to date"
-else
-  say "build: npm run build (TypeScript to lib/$( [[ $NEED_EXT == 1 ]] && echo ', JupyterLab extension to labextension/dist/')) ..."
-  logged build npm run build
-  [[ -f lib/cli/main.js ]] || die "build produced no lib/cli/main.js"
-  mkdir -p lib && echo "$BUILD_HASH" >"$BUILD_STAMP"
+EXT_OK=1
+EXT_STAMP="labextension/dist/.labnote-build.sha256"
+EXT_HASH=""
+if [[ -f labextension/package.json ]]; then
+  NEED_EXT=1
+  EXT_HASH="$(sources_hash labextension src/protocol package.json package-lock.json)"
+  stamp_ok "$EXT_STAMP" "$EXT_HASH" && [[ -f labextension/dist/package.json ]] || EXT_OK=0
 fi
+if [[ $LIB_OK == 1 && $EXT_OK == 1 ]]; then
+  say "build: up to date"
+elif [[ $LIB_OK == 0 && $EXT_OK == 0 ]]; then
+  say "build: npm run build (TypeScript to lib/, JupyterLab extension to labextension/dist/) ..."
+  logged build npm run build
+elif [[ $LIB_OK == 0 ]]; then
+  say "build: TypeScript to lib/ (the extension is up to date) ..."
+  logged build npx --no-install tsc -p tsconfig.json
+else
+  say "build: JupyterLab extension to labextension/dist/ (lib/ is up to date) ..."
+  logged build npm run build:labextension --if-present
+fi
+[[ -f lib/cli/main.js ]] || die "the build produced no lib/cli/main.js"
+echo "$LIB_HASH" >"$LIB_STAMP"
+if [[ $NEED_EXT == 1 ]]; then
+  [[ -f labextension/dist/package.json ]] || die "the build produced no labextension/dist/package.json"
+  echo "$EXT_HASH" >"$EXT_STAMP"
+fi
+BUILD_HASH="$LIB_HASH $EXT_HASH"
 
 # --- kernels and extension in .venv -----------------------------------------------------
 KSPEC="$VENV/share/jupyter/kernels/tslab/kernel.json"
