@@ -390,11 +390,20 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
   const handleExecuteImpl = proto.handleExecuteImpl;
   // Whatever goes wrong in labnote's bookkeeping, the kernel's own call runs and its result or
   // error passes through unchanged.
+  let pendingInflight = inflight;
   proto.handleExecuteImpl = async function (this: unknown, ...args: unknown[]) {
+    const handler = this as { execCount?: unknown };
+    if (pendingInflight !== undefined) {
+      const before = pendingInflight;
+      pendingInflight = undefined;
+      try {
+        await before.beforeNextCell(handler.execCount);
+      } catch (error) {
+        hooks.report("ending a cell", error);
+      }
+    }
     let run: CellRun | undefined;
     try {
-      inflight?.supersede();
-      const handler = this as { execCount?: unknown };
       const req = args[0] as { code?: unknown } | undefined;
       run = hooks.begin({
         executionCount: typeof handler.execCount === "number" ? handler.execCount + 1 : 0,
@@ -506,8 +515,11 @@ function installHooks(kernel: KernelInternals, hooks: Hooks): void {
 
 interface Inflight {
   activate(): void;
-  /** A new cell started: the in-flight one ended without our seeing it; close it. */
-  supersede(): void;
+  /**
+   * The next cell is about to run (with a client that sends requests ahead, such as JupyterLab's
+   * Run All, that can be before this cell's reply went out): end this cell first, if not done.
+   */
+  beforeNextCell(execCount: unknown): Promise<void>;
 }
 
 interface ZmqMessageLike {
@@ -519,7 +531,8 @@ interface ZmqMessageLike {
 /**
  * Best effort: when the bridge is installed from inside a cell, read that cell's request from the
  * closure of `lastWriteDisplayData` (through the in-process inspector), report it as the current
- * cell, and hold its execute_reply and idle status until its end callbacks settled.
+ * cell, hold its execute_reply and idle status until its end callbacks settled, and keep the next
+ * cell waiting until then.
  */
 function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | undefined {
   if (!calledFromCell()) return undefined;
@@ -554,15 +567,14 @@ function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | 
   run.started = true; // its code is running: start callbacks registered now are too late for it
   run.codeRan = true;
   const signAndSend = proto.signAndSend;
-  let state: "waiting" | "holding" | "done" = "waiting";
   const held: Array<{ message: unknown; args: unknown[] }> = [];
+  let replyHeld = false;
+  let released = false;
+  let ending: Promise<void> | undefined;
 
-  function restore(): void {
-    if (proto !== undefined && proto.signAndSend === wrapped) proto.signAndSend = signAndSend;
-  }
   function release(): void {
-    state = "done";
-    restore();
+    released = true;
+    if (proto !== undefined && proto.signAndSend === wrapped) proto.signAndSend = signAndSend;
     for (const { message, args } of held.splice(0)) {
       try {
         signAndSend.apply(message, args);
@@ -571,29 +583,39 @@ function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | 
       }
     }
   }
+  /** Ends the cell once, whichever comes first: its reply, or the next cell starting. */
+  function finish(ok: boolean): Promise<void> {
+    if (ending === undefined) {
+      let outcome: CellOutcome;
+      try {
+        outcome = hooks.outcomeOf(run, ok);
+      } catch {
+        outcome = { ok, interrupted: run.interrupted, endTime: Date.now() };
+      }
+      ending = hooks
+        .end(run, outcome)
+        .catch((error) => hooks.report("ending a cell", error))
+        .then(release);
+    }
+    return ending;
+  }
   const wrapped = function (this: unknown, ...args: unknown[]) {
     const message = this as ZmqMessageLike | undefined;
-    const parent = message?.parent?.msg_id;
-    const type = message?.header?.msg_type;
-    if (state === "waiting" && type === "execute_reply" && parent === msgId) {
-      state = "holding";
-      held.push({ message: this, args });
-      try {
+    if (!released) {
+      const parent = message?.parent?.msg_id;
+      const type = message?.header?.msg_type;
+      if (type === "execute_reply" && parent === msgId) {
+        replyHeld = true;
+        held.push({ message: this, args });
         const count = message?.content?.execution_count;
-        if (typeof count === "number") run.cell.executionCount = count;
-        hooks.end(run, hooks.outcomeOf(run, message?.content?.status === "ok")).then(release, (error) => {
-          hooks.report("ending a cell", error);
-          release();
-        });
-      } catch (error) {
-        hooks.report("ending a cell", error);
-        release();
+        if (typeof count === "number" && run.cell.executionCount === 0) run.cell.executionCount = count;
+        void finish(message?.content?.status === "ok");
+        return undefined;
       }
-      return undefined;
-    }
-    if (state === "holding" && type === "status" && parent === msgId) {
-      held.push({ message: this, args });
-      return undefined;
+      if (replyHeld && type === "status" && parent === msgId) {
+        held.push({ message: this, args });
+        return undefined;
+      }
     }
     return signAndSend.apply(this, args);
   };
@@ -602,13 +624,11 @@ function captureInflightCell(kernel: KernelInternals, hooks: Hooks): Inflight | 
     activate() {
       proto.signAndSend = wrapped;
     },
-    supersede() {
-      if (state !== "waiting") return;
-      state = "done";
-      restore();
-      if (hooks.current() === run) {
-        hooks.end(run, hooks.outcomeOf(run, run.error === undefined && !run.interrupted)).catch((error) => hooks.report("ending a cell", error));
-      }
+    beforeNextCell(execCount) {
+      // The kernel runs the next cell only when this one succeeded (it cancels the queue after a
+      // failure), and its handler's count is still this cell's.
+      if (typeof execCount === "number" && run.cell.executionCount === 0) run.cell.executionCount = execCount;
+      return finish(run.error === undefined && !run.interrupted);
     },
   };
 }

@@ -455,6 +455,66 @@ console.log("FIRST " + getBridge() + " SECOND " + getBridge());`);
   });
 });
 
+describe("the tslab bridge with requests sent ahead (Run All)", () => {
+  it("ends the cell that loaded it, final update and idle included, before the next cell starts", () => {
+    ensureBuilt();
+    const dir = tempDir("ahead");
+    try {
+      const first = `const bridge = require(${JSON.stringify(BRIDGE)}).getBridge();
+bridge.onCellStart((cell) => console.log("START " + cell.executionCount));
+bridge.onCellEnd(async (cell) => {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  bridge.update({ "text/plain": "final " + cell.executionCount }, "status-" + cell.executionCount);
+});
+bridge.display({ "text/plain": "running" }, "status-1");`;
+      // Three execute_requests sent at once, as JupyterLab's Run All does; IOPub is one socket,
+      // so the order of its messages is the order the kernel sent them.
+      const script = `
+import json, queue, sys
+from jupyter_client.manager import KernelManager
+km = KernelManager(kernel_name="tslab")
+km.start_kernel(cwd=sys.argv[1])
+kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+while True:
+    try: kc.get_iopub_msg(timeout=0.2)
+    except queue.Empty: break
+ids = [kc.execute(code) for code in json.loads(sys.argv[2])]
+idle = 0
+while idle < len(ids):
+    m = kc.get_iopub_msg(timeout=60)
+    parent = m["parent_header"].get("msg_id")
+    if parent not in ids: continue
+    c = m["content"]
+    print(json.dumps({"cell": ids.index(parent) + 1, "type": m["msg_type"], "state": c.get("execution_state"),
+                      "text": c.get("text"), "data": c.get("data")}), flush=True)
+    if m["msg_type"] == "status" and c["execution_state"] == "idle": idle += 1
+kc.stop_channels(); km.shutdown_kernel(now=True)
+`;
+      const cells = [first, "console.log('second')", "console.log('third')"];
+      const run = spawnSync(venvPython(), ["-c", script, dir, JSON.stringify(cells)], { encoding: "utf8", timeout: 120_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const events = run.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { cell: number; type: string; state?: string; text?: string; data?: Record<string, string> });
+      const at = (cell: number, what: (e: (typeof events)[number]) => boolean) => {
+        const i = events.findIndex((e) => e.cell === cell && what(e));
+        assert.ok(i >= 0, `cell ${cell}: event not found in ${JSON.stringify(events)}`);
+        return i;
+      };
+      const final1 = at(1, (e) => e.type === "update_display_data" && e.data?.["text/plain"] === "final 1");
+      const idle1 = at(1, (e) => e.type === "status" && e.state === "idle");
+      const start2 = at(2, (e) => e.type === "stream" && e.text?.trim() === "START 2");
+      assert.ok(final1 < idle1, "cell 1's final update comes before its idle status");
+      assert.ok(idle1 < start2, "cell 2 starts once cell 1 has ended");
+      assert.ok(at(2, (e) => e.type === "update_display_data" && e.data?.["text/plain"] === "final 2") < at(2, (e) => e.type === "status" && e.state === "idle"));
+      at(3, (e) => e.type === "stream" && e.text?.trim() === "START 3");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the tslab bridge at shutdown", () => {
   it("calls onShutdown when the kernel is asked to shut down", () => {
     ensureBuilt();
