@@ -22,6 +22,9 @@
  *   on the way.
  * - SIGINT rejects a top-level await with "Interrupted asynchronously"; a synchronous loop is cut
  *   by `breakOnSigint` (error code ERR_SCRIPT_EXECUTION_INTERRUPTED).
+ * - The cell running when the bridge is installed is already past those hooks: its request is
+ *   read from the closure of `lastWriteDisplayData` (variable `msg`) with the in-process
+ *   inspector, and its execute_reply and idle status are held at `ZmqMessage.prototype.signAndSend`.
  */
 import * as path from "node:path";
 
