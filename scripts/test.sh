@@ -32,6 +32,11 @@ PER_TEST_MS="${LABNOTE_TEST_TIMEOUT_MS:-600000}"
 TOTAL_S="${LABNOTE_TEST_TOTAL_S:-1680}"
 
 echo "test: ${#FILES[@]} test files, $CONCURRENCY at a time"
-exec timeout --signal=TERM --kill-after=30 "$TOTAL_S" \
+STATUS=0
+timeout --signal=TERM --kill-after=30 "$TOTAL_S" \
   node --import tsx --test --test-concurrency="$CONCURRENCY" --test-timeout="$PER_TEST_MS" \
-  "${OPTIONS[@]}" "${FILES[@]}"
+  "${OPTIONS[@]}" "${FILES[@]}" || STATUS=$?
+if [[ $STATUS == 124 || $STATUS == 137 ]]; then
+  echo "test: FAILED: the suite ran longer than ${TOTAL_S}s and was stopped (LABNOTE_TEST_TOTAL_S)" >&2
+fi
+exit "$STATUS"
