@@ -178,7 +178,7 @@ describe("cell-runs in a live kernel: interrupt, runs at once, kill", () => {
 
   before(async () => {
     dir = makeWorkDir("cell-runs-kernel");
-    kernel = await KernelSession.start({ cwd: dir, notebookPath: path.join(dir, "cell-runs.ipynb") });
+    kernel = await KernelSession.start({ cwd: dir, env: { LABNOTE_DIR: "" }, notebookPath: path.join(dir, "cell-runs.ipynb") });
     const result = await kernel.execute(setup, { timeout: 90_000 });
     assert.equal(result.status, "ok", errorText(result.messages));
   });

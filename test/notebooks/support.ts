@@ -57,8 +57,9 @@ export async function runNotebook(name: string, options: { timeout?: number } = 
   const dir = makeWorkDir(path.basename(name, ".ipynb"));
   const copy = path.join(dir, name);
   fs.copyFileSync(path.join(repoRoot, "notebooks", name), copy);
-  const env: Record<string, string> = {};
-  // The store root is the default one (experiments/ beside the notebook): no LABNOTE_DIR.
+  // The store root is the default one, experiments/ beside the notebook, whatever the
+  // environment of the test run says (an empty LABNOTE_DIR counts as unset).
+  const env: Record<string, string> = { LABNOTE_DIR: "" };
   const result = await executeNotebook(copy, { cwd: dir, env, timeout: options.timeout ?? 90_000, totalTimeout: 240_000 });
   return {
     dir,
