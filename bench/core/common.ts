@@ -40,6 +40,16 @@ export function msSince(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** Wall and CPU time (this process, all threads, user + system) of `fn`, in milliseconds. */
+export async function timed<T>(fn: () => T | Promise<T>): Promise<{ wall: number; cpu: number; value: T }> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  const wall = msSince(t0);
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000, value };
+}
+
 export function fmtNs(ns: number): string {
   if (ns >= 1e6) return fmtMs(ns / 1e6);
   return ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;

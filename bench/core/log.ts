@@ -20,9 +20,18 @@ function arg(name: string, dflt: number): number {
 }
 
 /** Log "loss" for `seconds`, then end the run; points per second over the whole, end included. */
-async function labnoteRound(exp: Experiment, seconds: number): Promise<{ rate: number; endMs: number; points: number }> {
+interface Round {
+  rate: number;
+  /** CPU time per point, all threads of the process (the writer's included), in ns. */
+  cpuNs: number;
+  endMs: number;
+  points: number;
+}
+
+async function labnoteRound(exp: Experiment, seconds: number): Promise<Round> {
   const run = await exp.start({ name: "sustained" });
   const rnd = noise(7);
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const stop = Date.now() + seconds * 1000;
   let n = 0;
@@ -33,14 +42,20 @@ async function labnoteRound(exp: Experiment, seconds: number): Promise<{ rate: n
   const t1 = process.hrtime.bigint();
   await run.end();
   const total = msSince(t0);
-  return { rate: n / (total / 1000), endMs: msSince(t1), points: n };
+  return { rate: n / (total / 1000), cpuNs: cpuNs(c0) / n, endMs: msSince(t1), points: n };
+}
+
+function cpuNs(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) * 1000;
 }
 
 /** The same loop writing each point as its own CSV line with fs.appendFileSync. */
-async function baselineRound(dir: string, seconds: number): Promise<number> {
+async function baselineRound(dir: string, seconds: number): Promise<Round> {
   const file = path.join(dir, `baseline-${Date.now()}.csv`);
   fs.writeFileSync(file, "metric,step,value,time\n");
   const rnd = noise(7);
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const stop = Date.now() + seconds * 1000;
   let n = 0;
@@ -49,8 +64,9 @@ async function baselineRound(dir: string, seconds: number): Promise<number> {
     if (n % YIELD_EVERY < BATCH) await yieldToLoop();
   }
   const rate = n / (msSince(t0) / 1000);
+  const cpu = cpuNs(c0) / n;
   fs.rmSync(file);
-  return rate;
+  return { rate, cpuNs: cpu, endMs: 0, points: n };
 }
 
 /** Mean time per call of batches of BATCH calls, store on (inline flushes land in a few batches). */
@@ -81,19 +97,20 @@ async function main(): Promise<void> {
 
   const ns = (await perCall(exp, 3_000)).slice(100);
 
-  const lab: { rate: number; endMs: number; points: number }[] = [];
-  const base: number[] = [];
+  const lab: Round[] = [];
+  const base: Round[] = [];
   for (let r = 0; r < rounds; r++) {
     lab.push(await labnoteRound(exp, seconds));
     base.push(await baselineRound(root, 1));
-    console.log(`  round ${r + 1}: labnote ${fmtRate(lab[r].rate)} (${lab[r].points} points, end ${lab[r].endMs.toFixed(1)} ms), baseline ${fmtRate(base[r])}`);
+    console.log(`  round ${r + 1}: labnote ${fmtRate(lab[r].rate)} (${lab[r].points} points, end ${lab[r].endMs.toFixed(1)} ms), baseline ${fmtRate(base[r].rate)}`);
     fs.rmSync(path.join(root, "bench"), { recursive: true, force: true });
   }
 
   const p50 = median(ns);
   const rate = median(lab.map((x) => x.rate));
-  const baseRate = median(base);
-  const ratios = lab.map((x, i) => x.rate / base[i]);
+  const baseRate = median(base.map((x) => x.rate));
+  const ratios = lab.map((x, i) => x.rate / base[i].rate);
+  const cpuRatios = lab.map((x, i) => base[i].cpuNs / x.cpuNs);
   const rows: Row[] = [
     { figure: "run.log p50 per call (batches of 1,000)", value: fmtNs(p50), target: "≤ 1 µs", verdict: verdict(p50 <= 1000) },
     { figure: "run.log p99 of batch means", value: fmtNs(percentile(ns, 99)), target: "", verdict: "info" },
@@ -102,6 +119,9 @@ async function main(): Promise<void> {
     { figure: `run.log sustained, store on, end() incl. (${seconds} s)`, value: fmtRate(rate), target: "≥ 1 M/s", verdict: verdict(rate >= 1e6) },
     { figure: "baseline appendFileSync per point", value: fmtRate(baseRate), target: "", verdict: "info" },
     { figure: "ratio labnote / baseline (median of pairs)", value: `${median(ratios).toFixed(1)}×`, target: "", verdict: "info" },
+    { figure: "CPU per point, labnote (all threads)", value: fmtNs(median(lab.map((x) => x.cpuNs))), target: "", verdict: "info" },
+    { figure: "CPU per point, baseline", value: fmtNs(median(base.map((x) => x.cpuNs))), target: "", verdict: "info" },
+    { figure: "CPU ratio baseline / labnote (median of pairs)", value: `${median(cpuRatios).toFixed(1)}×`, target: "", verdict: "info" },
   ];
   report("log", rows);
 }
