@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError } from "../errors";
-import { Experiment } from "../experiment/experiment";
+import { Experiment, type Captured } from "../experiment/experiment";
 import type { Run } from "../run/run";
 import type { ArtifactRecord } from "../run/types";
 import { applyUpdate, cloneConfig, type ConfigObject } from "../config/resolve";
@@ -48,8 +48,8 @@ export class ManagedExperiment {
   }
 
   /** Fill a function's missing arguments from the config (see Experiment.capture). */
-  capture<F extends (...args: never[]) => unknown>(fn: F, options: { prefix?: string } = {}): F {
-    return injectArguments(fn, () => this.inner.current?.config ?? this.config, options.prefix);
+  capture<F extends (...args: any[]) => any>(fn: F, options: { prefix?: string } = {}): Captured<F> {
+    return injectArguments(fn, () => this.inner.current?.config ?? this.config, options.prefix) as unknown as Captured<F>;
   }
 
   /** Turn a function into a command: each call is a run named after the function. */

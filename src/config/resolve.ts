@@ -111,8 +111,25 @@ export function resolveConfig(
   return { config, modified: [...new Set(modified)], added };
 }
 
-/** The closest known key to a probable typo, for warnings. */
+function initials(leaf: string): string {
+  return leaf
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .split(/[_\-\s]+/)
+    .filter(Boolean)
+    .map((w) => w[0].toLowerCase())
+    .join("");
+}
+
+/** The closest known key to a probable typo (edit distance, or an abbreviation: learning_rate ~ lr), for warnings. */
 export function closestKey(key: string, known: string[]): string | undefined {
+  const prefix = (k: string) => k.slice(0, k.lastIndexOf(".") + 1);
+  const leaf = (k: string) => k.slice(k.lastIndexOf(".") + 1);
+  for (const k of known) {
+    if (prefix(k) !== prefix(key)) continue;
+    const a = leaf(key);
+    const b = leaf(k);
+    if ((initials(a).length > 1 && initials(a) === b.toLowerCase()) || (initials(b).length > 1 && initials(b) === a.toLowerCase())) return k;
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
@@ -122,7 +139,8 @@ export function closestKey(key: string, known: string[]): string | undefined {
       best = k;
     }
   }
-  return bestD <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+  const leafLength = key.length - key.lastIndexOf(".") - 1;
+  return bestD <= Math.max(1, Math.floor(leafLength / 3)) && bestD < leafLength ? best : undefined;
 }
 
 function distance(a: string, b: string): number {

@@ -7,6 +7,7 @@ import type { CellRecord } from "../run/types";
 import { sha256 } from "../store/store";
 import { getBridge, type CellInfo, type KernelBridge } from "./bridge";
 import { CardObserver } from "./live";
+import { warn } from "../util/warn";
 
 const KEY = Symbol.for("labnote.notebook");
 
@@ -62,13 +63,15 @@ export function installNotebook(): boolean {
       state.lastRun.set(rerunKey(exp.name, run.name, cell.source), run.id);
     }
     run.addObserver({ ended: () => forget(state, run) });
-    if (info.span) {
+    if (info.callback) {
+      // ended by its callback, whatever cells come and go
+    } else if (info.span) {
       for (const other of [...state.spanRuns])
         if (other.experiment === run.experiment && other !== run && !other.ended) {
           try {
             other.endSync({ status: "completed", endedBy: "span" });
           } catch (e) {
-            process.emitWarning(`labnote: could not end run ${other.id}: ${(e as Error).message}`);
+            warn(`labnote: could not end run ${other.id}: ${(e as Error).message}`);
           }
         }
       state.spanRuns.add(run);
@@ -85,9 +88,14 @@ export function installNotebook(): boolean {
   });
 
   bridge.onCellEnd(async (cell, outcome) => {
-    for (const run of [...openRuns]) {
-      const rec = state.cellRecords.get(run)?.get(cell);
-      if (rec) run.updateCell(rec, { executionCount: cell.executionCount || rec.executionCount, endTime: outcome.endTime, ok: outcome.ok, ...(outcome.error ? { error: outcome.error.message } : {}) });
+    // Runs that ended during this cell (run.end(), the next spanning run) get its outcome too.
+    for (const [run, cells] of state.cellRecords) {
+      const rec = cells.get(cell);
+      if (rec) {
+        run.updateCell(rec, { executionCount: cell.executionCount || rec.executionCount, endTime: outcome.endTime, ok: outcome.ok, ...(outcome.error ? { error: outcome.error.message } : {}) });
+        cells.delete(cell);
+      }
+      if (run.ended) state.cellRecords.delete(run);
     }
     const scoped = state.cellRuns.get(cell);
     state.cellRuns.delete(cell);
@@ -104,7 +112,7 @@ export function installNotebook(): boolean {
                   ? { status: "completed", endedBy: "cell" }
                   : { status: "failed", error: outcome.error ?? new Error("the cell failed"), endedBy: "cell" },
             )
-            .catch((e) => process.emitWarning(`labnote: could not end run ${r.id}: ${(e as Error).message}`)),
+            .catch((e) => warn(`labnote: could not end run ${r.id}: ${(e as Error).message}`)),
         ),
     );
   });
@@ -123,5 +131,4 @@ export function installNotebook(): boolean {
 
 function forget(state: NotebookState, run: Run<unknown>): void {
   state.spanRuns.delete(run);
-  state.cellRecords.delete(run);
 }

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError } from "../errors";
 import { closestKey, cloneConfig, flatten, resolveConfig, type ConfigObject } from "../config/resolve";
@@ -23,6 +24,7 @@ import { installProcessHandlers } from "../run/registry";
 import { runHooks } from "../run/hooks";
 import { isPlainObject } from "../util/json";
 import { checkSegment, describe } from "../util/names";
+import { warn } from "../util/warn";
 
 /** What to capture at the start of each run; each can be switched off. */
 export interface CaptureOptions {
@@ -77,6 +79,17 @@ export interface StartOptions {
   widgets?: boolean;
 }
 
+/**
+ * A captured function: every parameter may be left out (the config fills it), and an options
+ * object may be given in part.
+ */
+export type Captured<F extends (...args: any[]) => any> = F extends (...args: infer P extends unknown[]) => infer R ? (...args: Loosened<P>) => R : F;
+
+/** Each parameter optional; an options object may be partial. */
+export type Loosened<P extends readonly unknown[]> = {
+  [K in keyof P]?: P[K] extends readonly unknown[] ? P[K] : P[K] extends (...a: any[]) => any ? P[K] : P[K] extends object ? Partial<P[K]> : P[K];
+};
+
 /** Whatever a callback gets and returns. */
 export type RunCallback<C, R> = (run: Run<C>) => R | Promise<R>;
 
@@ -110,14 +123,16 @@ export class Experiment<C extends object = ConfigObject> {
       git: cap === false ? false : cap === true || cap === undefined ? true : cap.git !== false,
       dependencies: cap === false ? false : cap === true || cap === undefined ? true : cap.dependencies !== false,
     };
+    this.describes = options.config !== undefined || options.named !== undefined;
     this.projectDir = path.resolve(options.projectDir ?? findProjectDir(process.cwd()) ?? process.cwd());
     this.observers = options.observers ?? [];
     this.widgets = options.widgets ?? !["0", "false", "off", "no"].includes((process.env.LABNOTE_WIDGETS ?? "").toLowerCase());
   }
 
-  /** Internal: write experiment.json (unless ghost). */
+  /** Internal: write experiment.json (unless ghost); an open that gives no config keeps the file as it is. */
   init(): void {
     if (this.ghost) return;
+    if (!this.describes && fs.existsSync(path.join(this.store.experimentDir(this.name), "experiment.json"))) return;
     this.store.initExperiment(this.name, { name: this.name, format: 1, config: this.defaultsObj, named: this.namedObj, updated: Date.now() });
   }
 
@@ -151,8 +166,8 @@ export class Experiment<C extends object = ConfigObject> {
     return this.startSync(options);
   }
 
-  /** Internal: start synchronously (the same as start()). */
-  startSync(options: StartOptions = {}): Run<C> {
+  /** Internal: start synchronously (the same as start()); `scope` says what ends the run. */
+  startSync(options: StartOptions = {}, scope: "auto" | "callback" = "auto"): Run<C> {
     if (options === null || typeof options !== "object") throw new LabnoteError("INVALID_OPTION", "Invalid run options", `expected an object, got ${describe(options)}`);
     const name = options.name ?? "run";
     if (typeof name !== "string" || !name || name.length > 200 || /[\u0000-\u001f]/.test(name))
@@ -165,7 +180,7 @@ export class Experiment<C extends object = ConfigObject> {
       const known = Object.keys(flatten(this.defaultsObj));
       for (const k of resolved.added) {
         const near = closestKey(k, known);
-        process.emitWarning(`labnote: config key "${k}" is not in the defaults of experiment "${this.name}"; it was added to this run${near ? ` (did you mean "${near}"?)` : ""}.`);
+        warn(`labnote: config key "${k}" is not in the defaults of experiment "${this.name}"; it was added to this run${near ? ` (did you mean "${near}"?)` : ""}.`);
       }
     }
     const seed = options.seed ?? (typeof this.defaultsObj["seed" as keyof typeof this.defaultsObj] === "number" ? (resolved.config.seed as number) : newSeed());
@@ -226,7 +241,7 @@ export class Experiment<C extends object = ConfigObject> {
     this.open.push(run);
     run.addObserver({ ended: () => this.open.splice(this.open.indexOf(run), 1) });
     run.begin();
-    hooks.started?.(this as Experiment<object>, run as Run<unknown>, { span: options.span === true, widgets: options.widgets ?? this.widgets });
+    hooks.started?.(this as Experiment<object>, run as Run<unknown>, { span: options.span === true, callback: scope === "callback", widgets: options.widgets ?? this.widgets });
     return run;
   }
 
@@ -238,7 +253,7 @@ export class Experiment<C extends object = ConfigObject> {
    */
   async run<R>(fn: RunCallback<C, R>, options: StartOptions = {}): Promise<R> {
     if (typeof fn !== "function") throw new LabnoteError("INVALID_OPTION", "Invalid run callback", `expected a function, got ${describe(fn)}`);
-    const run = this.startSync({ ...options, span: true });
+    const run = this.startSync(options, "callback");
     let result: R;
     try {
       result = await fn(run);
@@ -292,9 +307,9 @@ export class Experiment<C extends object = ConfigObject> {
    * train();          // lr and epochs from the config
    * train(0.5);       // explicit arguments win
    */
-  capture<F extends (...args: never[]) => unknown>(fn: F, options: { prefix?: string } = {}): F {
+  capture<F extends (...args: any[]) => any>(fn: F, options: { prefix?: string } = {}): Captured<F> {
     if (typeof fn !== "function") throw new LabnoteError("INVALID_OPTION", "Cannot capture", `expected a function, got ${describe(fn)}`);
-    return injectArguments(fn, () => this.current?.config ?? this.defaultsObj, options.prefix);
+    return injectArguments(fn, () => this.current?.config ?? this.defaultsObj, options.prefix) as unknown as Captured<F>;
   }
 
   /**
@@ -346,6 +361,7 @@ export class Experiment<C extends object = ConfigObject> {
   private readonly projectDir: string;
   private readonly observers: RunObserver[];
   private readonly widgets: boolean;
+  private readonly describes: boolean;
   private readonly savers: [SaverTest, Saver][] = [];
   private readonly hostGetters = new Map<string, () => unknown>();
   private readonly open: Run<C>[] = [];

@@ -8,7 +8,7 @@ import type { Run } from "./run";
  */
 export interface RunHooks {
   context?(exp: Experiment<object>, info: { name: string; span: boolean }): { rerunOf?: string; notebook?: string } | undefined;
-  started?(exp: Experiment<object>, run: Run<unknown>, info: { span: boolean; widgets: boolean }): void;
+  started?(exp: Experiment<object>, run: Run<unknown>, info: { span: boolean; callback: boolean; widgets: boolean }): void;
 }
 
 const KEY = Symbol.for("labnote.runHooks");

@@ -18,6 +18,7 @@ import { recordJson } from "../util/json";
 import type { MetricBatch, RunObserver } from "./observer";
 import type { ArtifactRecord, CellRecord, ResourceRecord, RunRecord, RunStatus } from "./types";
 import { openRuns } from "./registry";
+import { warn } from "../util/warn";
 import { makeProgress, trackIterable, type Progress } from "../display/progress";
 
 /** How often buffered metric points are handed to the observers (and so written). */
@@ -338,6 +339,7 @@ export class Run<C = ConfigObject> {
   updateCell(rec: CellRecord, patch: Partial<CellRecord>): void {
     Object.assign(rec, patch);
     if (this._status === "running") this.beat();
+    else if (this.begun) this.notify("heartbeat"); // an ended run's record is rewritten once more
   }
 
   /** The cells recorded so far. */
@@ -578,7 +580,7 @@ export class Run<C = ConfigObject> {
   private reportObserverError(o: RunObserver, e: unknown): void {
     if (this.reportedObservers.has(o)) return;
     this.reportedObservers.add(o);
-    process.emitWarning(`labnote: an observer of run ${this.id} failed and is skipped from now on for this error: ${e instanceof Error ? e.message : String(e)}`);
+    warn(`labnote: an observer of run ${this.id} failed and is skipped from now on for this error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   private stop(): void {

@@ -10,16 +10,19 @@ export function tempDir(prefix = "labnote-test-"): string {
   return dir;
 }
 
-/** Capture process warnings emitted while fn runs. */
+/** Capture what labnote says with console.warn (and process warnings) while fn runs. */
 export async function warningsDuring(fn: () => Promise<unknown> | unknown): Promise<string[]> {
   const seen: string[] = [];
   const onWarn = (w: Error) => seen.push(w.message);
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
   process.on("warning", onWarn);
   try {
     await fn();
     await new Promise((r) => setImmediate(r));
   } finally {
     process.removeListener("warning", onWarn);
+    console.warn = original;
   }
   return seen;
 }

@@ -116,7 +116,7 @@ describe("notebooks/cell-runs.ipynb", () => {
     for (const c of r.cells.slice(0, 2)) assert.ok(c.endTime! >= c.startTime);
   });
 
-  it("records the outcome of the cell that ended the spanning run", { todo: "src/display/notebook.ts onCellEnd only completes cell records of runs still open, so the cell that calls run.end() keeps ok/endTime undefined" }, () => {
+  it("records the outcome of the cell that ended the spanning run", () => {
     const r = readRecord(nb.root, EXP, 2);
     assert.equal(r.cells[2].ok, true);
     assert.ok(r.cells[2].endTime !== undefined);
@@ -231,7 +231,6 @@ describe("cell-runs in a live kernel: interrupt, runs at once, kill", () => {
 
   it(
     "lets exp.run callbacks run at once without ending each other",
-    { todo: "src/display/notebook.ts: exp.run starts its run with span: true, and starting a spanning run ends every other open spanning run of the experiment, including exp.run callbacks still in flight" },
     async () => {
       const result = await kernel.execute(
         [
@@ -250,7 +249,6 @@ describe("cell-runs in a live kernel: interrupt, runs at once, kill", () => {
 
   it(
     "compiles a captured function called without the arguments the config fills",
-    { todo: "src/experiment/experiment.ts capture<F extends (...args: never[]) => unknown>(fn: F): F keeps F's required parameters (so train() does not compile) and types unannotated parameters with defaults as never" },
     async () => {
       const result = await kernel.execute(`const scaled = exp.capture((lr: number, steps = 1) => lr * steps);\nscaled()`);
       // tslab refuses requests for 200 ms after a failed cell; the next test must not meet that.

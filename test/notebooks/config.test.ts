@@ -93,7 +93,6 @@ describe("notebooks/config.ipynb", () => {
 
   it(
     "warns about the added key in the cell's output, naming the closest known key",
-    { todo: "src/experiment/experiment.ts warns with process.emitWarning, which Node prints on a later tick: in a cell that does not wait on a timer after exp.start() it comes after the cell's idle status, so neither nbclient nor JupyterLab shows it" },
     () => {
       const stderr = cellText(nb.result, cellIndex(nb.result, `learning_rate: 0.3`), "stderr");
       assert.match(stderr, /config key "learning_rate" is not in the defaults of experiment "config".*did you mean "lr"\?/);
