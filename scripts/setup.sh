@@ -83,6 +83,15 @@ if [[ "$(readlink node_modules/labnote 2>/dev/null)" != ".." ]]; then
   say "npm packages: linked node_modules/labnote to this package (for the notebooks)"
 fi
 
+# Notebooks in this repository import "labnote" by name (as a user's project would, with
+# labnote installed): link the package into its own node_modules. npm ci and npm install
+# remove the link, so it is checked on every run.
+if [[ "$(readlink node_modules/labnote 2>/dev/null)" != ".." ]]; then
+  rm -rf node_modules/labnote
+  ln -s .. node_modules/labnote
+  say "npm packages: linked node_modules/labnote to this package"
+fi
+
 # --- Python environment -------------------------------------------------------------
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
