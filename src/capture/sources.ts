@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FileStore } from "../store/store";
@@ -20,18 +21,76 @@ interface Cached {
   mtimeMs: number;
   sha256: string;
 }
+/**
+ * In a git repository, the files git tracks or would track (`.gitignore` respected: build
+ * output is not source). Undefined outside a repository or without git.
+ */
+function gitListed(dir: string): string[] | undefined {
+  try {
+    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"], timeout: 10_000, maxBuffer: 64 * 1024 * 1024 });
+    return [...new Set(out.toString("utf8").split("\0").filter(Boolean))];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Hashes of files already seen in this process, keyed by absolute path. */
 const hashCache = new Map<string, Cached>();
 
 /**
  * Record the project's sources (`.ts`, `.js`, `.json`, notebooks) under `projectDir`, skipping
- * `node_modules`, hidden folders (`.git`, `.venv`) and the store root; each file's content is
+ * `node_modules`, hidden folders (`.git`, `.venv`), the store root and, in a git repository,
+ * what `.gitignore` ignores; each file's content is
  * stored once in the store's blobs. Unchanged files are not read again (size + mtime cache).
  */
 export function captureSources(projectDir: string, store: FileStore): { files: SourceEntry[]; skipped: string[] } {
   const files: SourceEntry[] = [];
   const skipped: string[] = [];
   const root = store.root;
+  const take = (full: string): void => {
+    if (files.length >= MAX_FILES) {
+      skipped.push(path.relative(projectDir, full));
+      return;
+    }
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(full);
+    } catch {
+      return;
+    }
+    if (!st.isFile()) return;
+    const rel = path.relative(projectDir, full).split(path.sep).join("/");
+    if (st.size > MAX_FILE) {
+      skipped.push(rel);
+      return;
+    }
+    const hit = hashCache.get(full);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && fs.existsSync(store.blobPath(hit.sha256))) {
+      files.push({ path: rel, sha256: hit.sha256, size: st.size });
+      return;
+    }
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(full);
+    } catch {
+      return;
+    }
+    const sha = store.putBlob(data, sha256(data));
+    hashCache.set(full, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
+    files.push({ path: rel, sha256: sha, size: st.size });
+  };
+  const listed = gitListed(projectDir);
+  if (listed) {
+    for (const rel of listed) {
+      const parts = rel.split("/");
+      if (!EXTENSIONS.has(path.extname(rel)) || parts.some((p, i) => (i < parts.length - 1 && (p.startsWith(".") || SKIP_DIRS.has(p))))) continue;
+      if (parts[parts.length - 1] === "package-lock.json") continue;
+      const full = path.join(projectDir, rel);
+      if (full === root || full.startsWith(root + path.sep)) continue;
+      take(full);
+    }
+    return { files, skipped };
+  }
   const walk = (dir: string): void => {
     let entries: fs.Dirent[];
     try {
@@ -44,38 +103,7 @@ export function captureSources(projectDir: string, store: FileStore): { files: S
       if (e.isDirectory()) {
         if (e.name.startsWith(".") || SKIP_DIRS.has(e.name) || full === root) continue;
         walk(full);
-      } else if (e.isFile() && EXTENSIONS.has(path.extname(e.name))) {
-        if (e.name === "package-lock.json") continue;
-        if (files.length >= MAX_FILES) {
-          skipped.push(path.relative(projectDir, full));
-          continue;
-        }
-        let st: fs.Stats;
-        try {
-          st = fs.statSync(full);
-        } catch {
-          continue;
-        }
-        const rel = path.relative(projectDir, full).split(path.sep).join("/");
-        if (st.size > MAX_FILE) {
-          skipped.push(rel);
-          continue;
-        }
-        const hit = hashCache.get(full);
-        if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && fs.existsSync(store.blobPath(hit.sha256))) {
-          files.push({ path: rel, sha256: hit.sha256, size: st.size });
-          continue;
-        }
-        let data: Buffer;
-        try {
-          data = fs.readFileSync(full);
-        } catch {
-          continue;
-        }
-        const sha = store.putBlob(data, sha256(data));
-        hashCache.set(full, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
-        files.push({ path: rel, sha256: sha, size: st.size });
-      }
+      } else if (e.isFile() && EXTENSIONS.has(path.extname(e.name)) && e.name !== "package-lock.json") take(full);
     }
   };
   walk(path.resolve(projectDir));

@@ -1,46 +1,79 @@
 import * as aq from "arquero";
-import { flatten } from "../config/resolve";
+import { isPlainObject } from "../util/json";
 import type { RunRecord } from "../run/types";
+
+interface ConfigNode {
+  column?: unknown[];
+  children?: Map<string, ConfigNode>;
+}
 
 /** The rows of a runs table as plain columns: id, status, times, config columns, metric summaries. */
 export function runsColumns(records: readonly RunRecord[]): Record<string, unknown[]> {
   const n = records.length;
   const cols: Record<string, unknown[]> = {
-    id: [],
-    number: [],
-    name: [],
-    status: [],
-    tags: [],
-    startTime: [],
-    endTime: [],
-    duration: [],
+    id: new Array(n),
+    number: new Array(n),
+    name: new Array(n),
+    status: new Array(n),
+    tags: new Array(n),
+    startTime: new Array(n),
+    endTime: new Array(n),
+    duration: new Array(n),
   };
-  const extra = new Map<string, unknown[]>();
-  const column = (key: string): unknown[] => {
-    let c = extra.get(key);
-    if (!c) extra.set(key, (c = new Array(n).fill(undefined)));
-    return c;
+  // Columns are found through a tree that mirrors the config, so no dotted key string is
+  // built per cell; names are made once at the end.
+  const config: ConfigNode = {};
+  const metrics = new Map<string, [unknown[], unknown[], unknown[]]>();
+  const fresh = () => new Array(n).fill(undefined);
+  const put = (node: ConfigNode, v: unknown, i: number): void => {
+    if (isPlainObject(v) && Object.keys(v).length > 0) {
+      node.children ??= new Map();
+      for (const k in v) {
+        let child = node.children.get(k);
+        if (!child) node.children.set(k, (child = {}));
+        put(child, v[k], i);
+      }
+    } else (node.column ??= fresh())[i] = Array.isArray(v) || (typeof v === "object" && v !== null) ? JSON.stringify(v) : v;
   };
-  records.forEach((r, i) => {
-    cols.id.push(r.id);
-    cols.number.push(r.number);
-    cols.name.push(r.name);
-    cols.status.push(r.status);
-    cols.tags.push((r.tags ?? []).join(","));
-    cols.startTime.push(new Date(r.startTime));
-    cols.endTime.push(r.endTime === undefined ? undefined : new Date(r.endTime));
-    cols.duration.push(r.duration === undefined ? undefined : r.duration / 1000);
-    for (const [k, v] of Object.entries(flatten(r.config ?? {}))) column(`config.${k}`)[i] = Array.isArray(v) || (typeof v === "object" && v !== null) ? JSON.stringify(v) : v;
-    for (const [m, s] of Object.entries(r.metrics ?? {})) {
-      column(`${m}.last`)[i] = s.last;
-      column(`${m}.min`)[i] = s.min;
-      column(`${m}.max`)[i] = s.max;
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    cols.id[i] = r.id;
+    cols.number[i] = r.number;
+    cols.name[i] = r.name;
+    cols.status[i] = r.status;
+    cols.tags[i] = (r.tags ?? []).join(",");
+    cols.startTime[i] = new Date(r.startTime);
+    cols.endTime[i] = r.endTime === undefined ? undefined : new Date(r.endTime);
+    cols.duration[i] = r.duration === undefined ? undefined : r.duration / 1000;
+    const cfg = r.config ?? {};
+    for (const k in cfg) {
+      config.children ??= new Map();
+      let child = config.children.get(k);
+      if (!child) config.children.set(k, (child = {}));
+      put(child, cfg[k], i);
     }
-  });
-  const keys = [...extra.keys()];
-  const cfg = keys.filter((k) => k.startsWith("config.")).sort();
-  const met = keys.filter((k) => !k.startsWith("config."));
-  for (const k of [...cfg, ...met]) cols[k] = extra.get(k)!;
+    for (const m in r.metrics ?? {}) {
+      const s = r.metrics[m];
+      let c = metrics.get(m);
+      if (!c) metrics.set(m, (c = [fresh(), fresh(), fresh()]));
+      c[0][i] = s.last;
+      c[1][i] = s.min;
+      c[2][i] = s.max;
+    }
+  }
+  const cfgCols: [string, unknown[]][] = [];
+  const collect = (node: ConfigNode, key: string): void => {
+    if (node.column) cfgCols.push([key, node.column]);
+    for (const [k, child] of node.children ?? []) collect(child, key ? `${key}.${k}` : k);
+  };
+  collect(config, "");
+  cfgCols.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  for (const [k, c] of cfgCols) cols[`config.${k}`] = c;
+  for (const [m, [last, min, max]] of metrics) {
+    cols[`${m}.last`] = last;
+    cols[`${m}.min`] = min;
+    cols[`${m}.max`] = max;
+  }
   return cols;
 }
 

@@ -23,6 +23,8 @@ import { makeProgress, trackIterable, type Progress } from "../display/progress"
 
 /** How often buffered metric points are handed to the observers (and so written). */
 export const FLUSH_MS = 200;
+/** A metric with this many points not yet handed over is flushed at once. */
+export const FLUSH_POINTS = 65_536;
 /** How often an open run proves it is alive. */
 export const HEARTBEAT_MS = 5_000;
 
@@ -144,6 +146,8 @@ export class Run<C = ConfigObject> {
       this.lastName = a;
       this.lastSeries = s;
       s.push(c === undefined ? s.lastStep + 1 : checkStep(a, c), b, t);
+      // Hand over in bounded batches, so no single flush (or its backpressure) is long.
+      if (s.count - s.flushed >= FLUSH_POINTS) return this.flush(t);
     } else {
       if (typeof a !== "object" || a === null) throw new LabnoteError("INVALID_VALUE", "Cannot log", `expected a metric name and a number, or an object of numbers; got ${describe(a)}`);
       const step = b;

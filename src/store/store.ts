@@ -60,20 +60,35 @@ export class FileStore {
    */
   allocateRun(experiment: string): { number: number; dir: string } {
     const expDir = this.experimentDir(experiment);
-    ensureDir(expDir);
-    const existing = this.runNumbers(experiment);
-    let n = existing.length ? existing[existing.length - 1] + 1 : 1;
+    let n = this.lastNumber.get(expDir);
+    if (n === undefined) {
+      ensureDir(expDir);
+      const existing = this.runNumbers(experiment);
+      n = existing.length ? existing[existing.length - 1] : 0;
+    }
+    // Other processes may have taken numbers since: the exclusive mkdir walks past them.
+    n++;
     for (let tries = 0; tries < 100_000; tries++, n++) {
       const dir = path.join(expDir, String(n));
       try {
         fs.mkdirSync(dir);
+        this.lastNumber.set(expDir, n);
         return { number: n, dir };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw storeError("write", dir, e);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && !fs.existsSync(expDir)) {
+          ensureDir(expDir); // the experiment's folder was removed under us
+          n--;
+          continue;
+        }
+        if (code !== "EEXIST") throw storeError("write", dir, e);
       }
     }
     throw new LabnoteError("STORE_WRITE", `Cannot allocate a run number in ${expDir}`, "too many concurrent runs");
   }
+
+  private readonly lastNumber = new Map<string, number>();
+  private readonly blobDirs = new Set<string>();
 
   blobPath(sha: string): string {
     return path.join(this.root, ".blobs", sha.slice(0, 2), sha);
@@ -83,7 +98,11 @@ export class FileStore {
   putBlob(data: Uint8Array, sha = sha256(data)): string {
     const file = this.blobPath(sha);
     if (!fs.existsSync(file)) {
-      ensureDir(path.dirname(file));
+      const dir = path.dirname(file);
+      if (!this.blobDirs.has(dir)) {
+        ensureDir(dir);
+        this.blobDirs.add(dir);
+      }
       writeAtomic(file, data);
     }
     return sha;

@@ -26,38 +26,50 @@ const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const pending = new Int32Array(workerData.pending);
 // pending[0]: batches in flight; pending[1]: points in flight; pending[2]: rows written per second (moving average)
+const fds = new Map();
 function field(s) { return /[",\\n\\r]|^\\s|\\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
+function fdOf(file) {
+  let fd = fds.get(file);
+  if (fd === undefined) { fd = fs.openSync(file, "a"); fds.set(file, fd); }
+  return fd;
+}
+function writeAll(fd, text) {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
 parentPort.on("message", (m) => {
   if (m.kind === "sync") { parentPort.postMessage({ kind: "synced", id: m.id }); return; }
+  if (m.kind === "close") { const fd = fds.get(m.file); if (fd !== undefined) { fds.delete(m.file); try { fs.closeSync(fd); } catch {} } return; }
   let error;
+  const t0 = Date.now();
+  let rows = 0;
   try {
-    const t0 = Date.now();
-    const parts = [];
-    let text = m.header || "";
-    let rows = 0;
+    const fd = fdOf(m.file);
+    // Small strings, written often: they die young, so the collector has little to do.
     for (const b of m.batches) {
       const name = field(b.name) + ",";
       const { steps, values, times } = b;
-      let lastTime = NaN, timeText = "";
+      let lastTime = NaN, timeText = "", text = "";
       for (let i = 0; i < steps.length; i++) {
         const t = times[i];
         if (t !== lastTime) { lastTime = t; timeText = "," + t + "\\n"; }
         text += name + steps[i] + "," + values[i] + timeText;
-        if (text.length > 1 << 20) { parts.push(text); text = ""; }
+        if ((i & 2047) === 2047) { writeAll(fd, text); text = ""; }
       }
+      if (text) writeAll(fd, text);
       rows += steps.length;
     }
-    parts.push(text);
-    fs.appendFileSync(m.file, parts.join(""));
-    const ms = Math.max(1, Date.now() - t0);
-    if (rows > 10000) {
-      const rate = Math.round((rows / ms) * 1000);
-      const old = Atomics.load(pending, 2);
-      Atomics.store(pending, 2, old ? Math.round(old * 0.7 + rate * 0.3) : rate);
-    }
-    m.rows = rows;
   } catch (e) {
     error = { code: e && e.code, message: String(e && e.message || e) };
+    const fd = fds.get(m.file);
+    if (fd !== undefined) { fds.delete(m.file); try { fs.closeSync(fd); } catch {} }
+  }
+  const ms = Math.max(1, Date.now() - t0);
+  if (rows > 10000) {
+    const rate = Math.round((rows / ms) * 1000);
+    const old = Atomics.load(pending, 2);
+    Atomics.store(pending, 2, old ? Math.round(old * 0.7 + rate * 0.3) : rate);
   }
   Atomics.sub(pending, 1, m.points);
   Atomics.sub(pending, 0, 1);
@@ -145,8 +157,10 @@ class MetricsWriter {
     }
   }
 
+  /** The run is done with this file: close it once what was posted is written. */
   forget(file: string): void {
     this.onError.delete(file);
+    this.worker.postMessage({ kind: "close", file });
   }
 
   broken: unknown;
