@@ -75,14 +75,6 @@ else
   say "npm packages: up to date"
 fi
 
-# The example notebooks import "labnote" by name, as a project depending on it would; the
-# package links itself into node_modules so that resolves from notebooks/ (Node and TypeScript).
-if [[ "$(readlink node_modules/labnote 2>/dev/null)" != ".." ]]; then
-  rm -rf node_modules/labnote
-  ln -s .. node_modules/labnote
-  say "npm packages: linked node_modules/labnote to this package (for the notebooks)"
-fi
-
 # Notebooks in this repository import "labnote" by name (as a user's project would, with
 # labnote installed): link the package into its own node_modules. npm ci and npm install
 # remove the link, so it is checked on every run.
