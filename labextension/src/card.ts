@@ -6,6 +6,7 @@
  */
 import { MetricChart, seriesRows } from "./chart";
 import { badge, formatBytes, formatConfigValue, formatDuration, formatNumber, h, setBadge, setText } from "./dom";
+import { recordTiming, timingEnabled } from "./timing";
 import { fromWire, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "./protocol";
 
 /** How a card turns an artifact into something clickable; the host decides what opening means. */
@@ -22,6 +23,8 @@ export interface RunCardOptions {
   chartHeight?: number;
   /** Open the config section by default. */
   configOpen?: boolean;
+  /** Prefix of the names under which redraw times and update latency are recorded (benchmarks). */
+  timingName?: string;
 }
 
 interface MetricSlot {
@@ -74,6 +77,7 @@ export class RunCard {
 
   /** Show `p`; `status` overrides the payload's status (the panel knows when a kernel died). */
   update(p: RunPayload, status?: RunStatus): void {
+    if (timingEnabled && p !== this._payload) recordTiming(`${this._options.timingName ?? "card"}-latency`, Date.now() - p.sentAt);
     this._payload = p;
     const shown = status ?? p.status;
     this.node.dataset.status = shown;
@@ -140,7 +144,7 @@ export class RunCard {
         const plot = h("div", { class: "jp-labnote-chart" });
         const box = h("div", { class: "jp-labnote-metric" }, [h("div", { class: "jp-labnote-metric-head" }, [title, value]), range, plot]);
         this._charts.append(box);
-        slot = { box, value, range, chart: new MetricChart(plot, { height: this._options.chartHeight ?? 110, color: index }) };
+        slot = { box, value, range, chart: new MetricChart(plot, { height: this._options.chartHeight ?? 110, color: index, timingName: `${this._options.timingName ?? "card"}-chart-redraw` }) };
         this._metrics.set(m.name, slot);
       }
       setText(slot.value, formatNumber(fromWire(m.last)));

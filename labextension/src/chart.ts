@@ -42,6 +42,8 @@ export interface ChartOptions {
   legend?: boolean;
   /** Palette index of the single run's colour. */
   color?: number;
+  /** Name under which redraw times are recorded when timing is on. */
+  timingName?: string;
 }
 
 /** A live metric chart in `host`. Call `setData` as often as you like; call `dispose` when done. */
@@ -82,13 +84,14 @@ export class MetricChart {
   }
 
   private _spec(): Record<string, unknown> {
+    this._specWidth = this._width();
     const legend = !!this._options.legend;
     const color = legend
       ? { field: "run", type: "nominal", title: null, sort: null }
       : { value: PALETTE[(this._options.color ?? 0) % PALETTE.length] };
     return {
       data: { name: "points" },
-      width: this._width(),
+      width: this._specWidth,
       height: this._options.height ?? 120,
       autosize: { type: "fit-x", contains: "padding", resize: true },
       config: vegaConfig(),
@@ -139,7 +142,9 @@ export class MetricChart {
         this._host.replaceChildren(target);
         this._result = result;
         this._view = result.view;
+        // The host may have been laid out while the view was being made.
         this._lastWidth = this._width();
+        this._widthDirty = this._lastWidth !== this._specWidth;
         this._dirty = true;
         this._schedule();
       })
@@ -183,7 +188,7 @@ export class MetricChart {
         view.width(this._lastWidth);
       }
       await view.runAsync();
-      recordTiming("chart-redraw", performance.now() - t0);
+      recordTiming(this._options.timingName ?? "chart-redraw", performance.now() - t0);
     } catch {
       // a view finalized mid-draw: nothing to do
     } finally {
@@ -201,6 +206,7 @@ export class MetricChart {
   private _frame = 0;
   private _generation = 0;
   private _lastWidth = 0;
+  private _specWidth = 0;
   private _result: Result | undefined;
   private _view: View | undefined;
   private _resize: ResizeObserver;

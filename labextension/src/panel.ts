@@ -45,11 +45,11 @@ export class ExperimentsPanel extends Widget {
     this._hint = h("div", { class: "jp-labnote-hint", hidden: "" });
     this._summary = h("div", { class: "jp-labnote-live-summary" });
     this._list = h("ul", { class: "jp-labnote-runs", role: "listbox" });
-    this._liveCard = new RunCard({ artifacts: this._artifactHandler(), chartHeight: 110, configOpen: true });
+    this._liveCard = new RunCard({ artifacts: this._artifactHandler(), chartHeight: 110, configOpen: true, timingName: "panel" });
     this._liveDetail = h("div", { class: "jp-labnote-detail", hidden: "" }, [this._liveCard.node]);
     this._liveBox = h("div", { class: "jp-labnote-live" }, [this._summary, this._list, this._liveDetail]);
     this._history = new HistoryView();
-    this._historyCard = new RunCard({ artifacts: this._artifactHandler(), chartHeight: 110, configOpen: true });
+    this._historyCard = new RunCard({ artifacts: this._artifactHandler(), chartHeight: 110, configOpen: true, timingName: "history-card" });
     this._historyDetail = h("div", { class: "jp-labnote-detail", hidden: "" }, [this._historyCard.node]);
     this._historyBox = h("div", { class: "jp-labnote-history-box", hidden: "" }, [this._history.node, this._historyDetail]);
     this._body = h("div", { class: "jp-labnote-panel-body" }, [this._hint, this._liveBox, this._historyBox]);

@@ -4,7 +4,7 @@
  * settings and workspace, and driven by Chromium through playwright-core.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, symlinkSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, symlinkSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -164,7 +164,8 @@ export function writeNotebook(file: string, cells: string[]): void {
 /** Open `/lab/tree/<file>` and wait until the notebook's kernel is idle. */
 export async function openNotebook(page: Page, lab: Lab, file: string): Promise<void> {
   await page.goto(`${lab.url}/lab/tree/${file}`);
-  await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60_000 });
+  await page.waitForFunction((f) => (window as any).jupyterapp?.shell?.currentWidget?.context?.path === f, file, { timeout: 60_000 });
+  await page.waitForSelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", { timeout: 60_000 });
   await waitKernelIdle(page);
 }
 
@@ -197,4 +198,67 @@ export function sendBundleCode(bundleExpr: string, displayId: string, update: bo
   const w = require.cache[key!]!.exports.lastWriteDisplayData;
   w({ data: ${bundleExpr}, metadata: {}, transient: { display_id: ${JSON.stringify(displayId)} } }, ${update});
 })()`;
+}
+
+/** Drag the right sidebar's edge so the panel is `width` pixels wide (as a person would). */
+export async function setRightSidebarWidth(page: Page, width: number): Promise<void> {
+  const box = await page.locator("#jp-right-stack").boundingBox();
+  if (!box) return;
+  const handles = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle");
+  const n = await handles.count();
+  for (let i = 0; i < n; i++) {
+    const hb = await handles.nth(i).boundingBox();
+    if (!hb || Math.abs(hb.x + hb.width - box.x) > 6) continue;
+    const y = hb.y + hb.height / 2;
+    await page.mouse.move(hb.x + hb.width / 2, y);
+    await page.mouse.down();
+    await page.mouse.move(hb.x + hb.width / 2 - (width - box.width), y, { steps: 5 });
+    await page.mouse.up();
+    return;
+  }
+}
+
+/** Switch JupyterLab's theme. */
+export async function setTheme(page: Page, theme: "light" | "dark"): Promise<void> {
+  await command(page, "apputils:change-theme", { theme: theme === "dark" ? "JupyterLab Dark" : "JupyterLab Light" });
+  await page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), theme === "light", { timeout: 20_000 });
+}
+
+/** Count the painted pixels of the canvases under `selector` (a chart with data paints many). */
+export async function paintedPixels(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    let n = 0;
+    for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
+      const ctx = c.getContext("2d");
+      if (!ctx || !c.width || !c.height) continue;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    }
+    return n;
+  }, selector);
+}
+
+/** The pids of the kernel process with this id (its command line names its connection file). */
+export function kernelPids(kernelId: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+      if (cmd.includes(`kernel-${kernelId}.json`)) out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Start a JupyterLab command without waiting for it to finish (run-all resolves when every cell is done). */
+export async function startCommand(page: Page, id: string, args: Record<string, unknown> = {}): Promise<void> {
+  await page.evaluate(
+    ([id, args]) => {
+      void (window as any).jupyterapp.commands.execute(id, args);
+    },
+    [id, args] as const,
+  );
 }

@@ -1,0 +1,199 @@
+/**
+ * Browser benchmarks of the Experiments panel, in a real JupyterLab with the real tslab kernel:
+ *
+ * 1. History: 1,000 runs on disk; the table is rendered (DOM built, then styled, laid out and
+ *    painted: timed from the click on a column header to the next frame) for several sorts.
+ *    Target: median ≤ 300 ms.
+ * 2. Live: a run logs 10,000 points/s for 12 s; the panel's chart redraws (changeset applied
+ *    and the canvas view run) are timed, and the page's frame gaps and long tasks are watched.
+ *    Targets: redraw median ≤ 16 ms; update latency (kernel sent → panel updated) p95 ≤ 500 ms;
+ *    the page never freezes (longest frame gap ≤ 250 ms).
+ *
+ * Run: node --import tsx bench/browser/panel.ts   (LABNOTE_VENV picks the Python environment)
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { median, percentile, report, runMain, verdict, type Row, machineNote } from "../core/common";
+import { command, launchBrowser, startCommand, openNotebook, setRightSidebarWidth, startLab, writeNotebook } from "../../test/browser/lab";
+
+const RUNS = Number(process.env.LABNOTE_BENCH_RUNS ?? 1000);
+const SECONDS = Number(process.env.LABNOTE_BENCH_SECONDS ?? 12);
+const RATE = 10_000;
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+/** Write `n` finished runs the way the store lays them out. */
+function writeRuns(root: string, experiment: string, n: number): void {
+  const statuses = ["completed", "completed", "completed", "failed", "interrupted"];
+  for (let i = 1; i <= n; i++) {
+    const dir = path.join(root, "experiments", experiment, String(i));
+    mkdirSync(dir, { recursive: true });
+    const start = Date.now() - (n - i) * 60_000;
+    const lr = [0.1, 0.03, 0.01, 0.003][i % 4];
+    const rec = {
+      format: 1,
+      id: `${experiment}/${i}`,
+      experiment,
+      number: i,
+      name: `trial ${i}`,
+      status: statuses[i % statuses.length],
+      tags: i % 7 ? [] : ["sweep"],
+      startTime: start,
+      endTime: start + 1000 + (i % 97) * 350,
+      duration: 1000 + (i % 97) * 350,
+      heartbeat: start + 1000,
+      config: { lr, batch: [32, 64, 128][i % 3], epochs: 10, optimizer: { name: i % 2 ? "adam" : "sgd", momentum: 0.9 }, seed: i },
+      modified: ["lr", "batch"],
+      added: [],
+      metrics: {
+        loss: { count: 1000, lastStep: 999, last: 0.05 + (i % 13) / 100, min: 0.04, max: 2.3 },
+        accuracy: { count: 1000, lastStep: 999, last: 0.9 + (i % 9) / 100, min: 0.1, max: 0.99 },
+        val_loss: { count: 100, lastStep: 99, last: i % 50 === 0 ? "NaN" : 0.1 + (i % 11) / 100, min: 0.09, max: 2.5 },
+      },
+      artifacts: [],
+    };
+    writeFileSync(path.join(dir, "run.json"), JSON.stringify(rec, null, 2) + "\n");
+  }
+}
+
+const firehose = `import { experiment } from "labnote";
+const exp = await experiment("firehose", { config: { lr: 0.01 } });
+await exp.run(async (run) => {
+  const t0 = Date.now();
+  let i = 0;
+  while (Date.now() - t0 < ${SECONDS * 1000}) {
+    const due = Math.floor(((Date.now() - t0) * ${RATE}) / 1000);
+    for (; i < due; i++) {
+      if (i % 2 === 0) run.log("loss", Math.exp(-i / 40000) + 0.1 * Math.random(), i);
+      else run.log("accuracy", 1 - Math.exp(-i / 30000) - 0.02 * Math.random(), i);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}, { name: "10k points per second" });`;
+
+async function main(): Promise<void> {
+  console.log(`browser/panel: ${machineNote()}`);
+  const lab = await startLab();
+  const browser = await launchBrowser();
+  const rows: Row[] = [];
+  try {
+    writeRuns(lab.root, "sweep", RUNS);
+    writeNotebook(path.join(lab.root, "bench.ipynb"), [firehose]);
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.addInitScript(() => window.localStorage.setItem("labnote:timing", "1"));
+    await openNotebook(page, lab, "bench.ipynb");
+    await command(page, "labnote:open-panel");
+    await setRightSidebarWidth(page, 600);
+
+    // 1. History of 1,000 runs.
+    const t0 = Date.now();
+    await page.click("#jp-labnote-experiments .jp-labnote-tab[data-tab=history]");
+    await page.waitForFunction((n) => document.querySelectorAll("#jp-labnote-experiments .jp-labnote-history-table tbody tr").length === n, RUNS, {
+      timeout: 120_000,
+    });
+    const loaded = Date.now() - t0;
+    const build = await page.evaluate(() => ((window as any).labnoteTimings?.["history-render"] ?? []) as number[]);
+    const columns = ["number", "status", "duration", "config:lr", "metric:loss", "name", "start", "metric:val_loss"];
+    const renders: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const col of columns) {
+        renders.push(
+          await page.evaluate(async (c) => {
+            const th = document.querySelector<HTMLElement>(`#jp-labnote-experiments th[data-col="${c}"]`);
+            if (!th) return NaN;
+            const t = performance.now();
+            th.click();
+            // Style, layout and paint of the new rows happen before the next frame.
+            await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+            return performance.now() - t;
+          }, col),
+        );
+      }
+    }
+    const shownRows = await page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody tr").count();
+    const filterMs = await page.evaluate(async () => {
+      const input = document.querySelector<HTMLInputElement>("#jp-labnote-experiments .jp-labnote-filter")!;
+      const t = performance.now();
+      input.value = "failed";
+      input.dispatchEvent(new Event("input"));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const ms = performance.now() - t;
+      input.value = "";
+      input.dispatchEvent(new Event("input"));
+      return ms;
+    });
+    const renderMedian = median(renders.filter(Number.isFinite));
+    rows.push({ figure: `history: ${shownRows} runs read from disk through the contents API (click → table)`, value: fmt(loaded), target: "", verdict: "info" });
+    rows.push({ figure: "history: first table build (DOM only)", value: fmt(build[0] ?? NaN), target: "", verdict: "info" });
+    rows.push({ figure: `history: render of ${RUNS} rows incl. layout and paint, median of ${renders.length} sorts`, value: fmt(renderMedian), target: "≤ 300 ms", verdict: verdict(renderMedian <= 300) });
+    rows.push({ figure: "history: slowest sort render", value: fmt(Math.max(...renders)), target: "", verdict: "info" });
+    rows.push({ figure: "history: filter render", value: fmt(filterMs), target: "≤ 300 ms", verdict: verdict(filterMs <= 300) });
+
+    // 2. Live: 10,000 points per second.
+    await page.click("#jp-labnote-experiments .jp-labnote-tab[data-tab=live]");
+    await page.evaluate(() => {
+      const w = window as any;
+      w.labnoteTimings = {};
+      w.benchFrames = { last: performance.now(), maxGap: 0, gaps: [] as number[], longTasks: [] as number[], stop: false };
+      const loop = (t: number) => {
+        const f = w.benchFrames;
+        const gap = t - f.last;
+        f.last = t;
+        if (gap > f.maxGap) f.maxGap = gap;
+        f.gaps.push(gap);
+        if (!f.stop) requestAnimationFrame(loop);
+      };
+      requestAnimationFrame(loop);
+      try {
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) w.benchFrames.longTasks.push(e.duration);
+        }).observe({ type: "longtask", buffered: false });
+      } catch {
+        /* not supported */
+      }
+    });
+    await startCommand(page, "notebook:run-all-cells");
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="running"]', { timeout: 120_000 });
+    // Measure only while the run is running (not the kernel's start or the cell's compile).
+    await page.evaluate(() => {
+      const w = window as any;
+      w.labnoteTimings = {};
+      w.benchFrames.maxGap = 0;
+      w.benchFrames.gaps = [];
+      w.benchFrames.longTasks = [];
+      w.benchFrames.last = performance.now();
+    });
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="completed"]', { timeout: (SECONDS + 120) * 1000 });
+    const live = await page.evaluate(() => {
+      const w = window as any;
+      w.benchFrames.stop = true;
+      return { timings: w.labnoteTimings as Record<string, number[]>, frames: w.benchFrames as { maxGap: number; gaps: number[]; longTasks: number[] } };
+    });
+    const points = await page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-metric-range").allInnerTexts();
+    const redraws = live.timings["panel-chart-redraw"] ?? [];
+    const latency = live.timings["panel-latency"] ?? [];
+    const cardRedraws = live.timings["card-chart-redraw"] ?? [];
+    const gaps = live.frames.gaps;
+    const frozen = gaps.length ? Math.max(...gaps) : NaN;
+    const redrawMedian = median(redraws);
+    const latencyP95 = percentile(latency, 95);
+    rows.push({ figure: `live: points logged (${RATE.toLocaleString("en")}/s for ${SECONDS} s)`, value: points.map((t) => t.replace(/.*· /, "")).join(", "), target: "", verdict: "info" });
+    rows.push({ figure: `live: panel updates received`, value: String(latency.length), target: "", verdict: "info" });
+    rows.push({ figure: `live: panel chart redraw, median of ${redraws.length}`, value: fmt(redrawMedian), target: "≤ 16 ms", verdict: verdict(redrawMedian <= 16) });
+    rows.push({ figure: "live: panel chart redraw, p95", value: fmt(percentile(redraws, 95)), target: "", verdict: "info" });
+    rows.push({ figure: `live: cell card chart redraw, median of ${cardRedraws.length}`, value: fmt(median(cardRedraws)), target: "≤ 16 ms", verdict: verdict(median(cardRedraws) <= 16) });
+    rows.push({ figure: "live: update latency, kernel sent → panel updated, median", value: fmt(median(latency)), target: "", verdict: "info" });
+    rows.push({ figure: "live: update latency, p95", value: fmt(latencyP95), target: "≤ 500 ms", verdict: verdict(latencyP95 <= 500) });
+    rows.push({ figure: `live: frames, median gap (${gaps.length} frames)`, value: fmt(median(gaps)), target: "", verdict: "info" });
+    rows.push({ figure: "live: longest frame gap (page never freezes)", value: fmt(frozen), target: "≤ 250 ms", verdict: verdict(frozen <= 250) });
+    rows.push({ figure: "live: long tasks (> 50 ms)", value: `${live.frames.longTasks.length}${live.frames.longTasks.length ? `, longest ${fmt(Math.max(...live.frames.longTasks))}` : ""}`, target: "", verdict: "info" });
+  } finally {
+    await browser.close();
+    await lab.stop();
+  }
+  report("browser/panel", rows);
+}
+
+runMain(main);

@@ -1,0 +1,219 @@
+/**
+ * labnote in a real JupyterLab with the real tslab kernel, driven through Chromium: what a
+ * person sees in cell outputs and in the Experiments panel.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { MIME } from "../../src/protocol/index";
+import { bundle, EVIL, runPayload } from "./fixtures";
+import {
+  command,
+  kernelPids,
+  launchBrowser,
+  openNotebook,
+  paintedPixels,
+  repo,
+  sendBundleCode,
+  setRightSidebarWidth,
+  setTheme,
+  startCommand,
+  startLab,
+  writeNotebook,
+  type Lab,
+} from "./lab";
+
+const SHOTS = path.join(repo, "screenshots");
+
+const setup = `import { experiment } from "labnote";
+const exp = await experiment("demo", { config: { lr: 0.01, epochs: 20, optimizer: { name: "adam", beta: 0.9 } } });`;
+
+function trainCell(name: string, steps: number, pauseEvery: number, config = "{}", save = false): string {
+  return `await exp.run(async (run) => {
+  for (let i = 0; i < ${steps}; i++) {
+    run.log("loss", 2 * Math.exp(-i / ${Math.max(1, steps / 4)}) + 0.05 * Math.random(), i);
+    run.log("accuracy", 1 - Math.exp(-i / ${Math.max(1, steps / 5)}), i);
+    if (i % ${pauseEvery} === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  ${save ? 'await run.save({ best: 0.97, note: "fixture" }, "summary");' : ""}
+}, { name: ${JSON.stringify(name)}, config: ${config} });`;
+}
+
+async function openPanel(page: Page): Promise<void> {
+  await command(page, "labnote:open-panel");
+  await page.waitForSelector("#jp-labnote-experiments", { state: "visible" });
+}
+
+async function runningCount(page: Page): Promise<number> {
+  return page.evaluate(() => Number(document.querySelector<HTMLElement>("#jp-labnote-experiments .jp-labnote-live-summary")?.dataset.running ?? 0));
+}
+
+describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
+  let lab: Lab;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    lab = await startLab();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    writeNotebook(path.join(lab.root, "train.ipynb"), [
+      setup,
+      trainCell("baseline", 200, 20, "{}", true),
+      trainCell("higher lr", 2500, 100, "{ lr: 0.1 }"),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+
+  it("shows a run card with a chart that has data, and the panel counts running runs", async () => {
+    await openNotebook(page, lab, "train.ipynb");
+    await openPanel(page);
+    await setRightSidebarWidth(page, 420);
+    await startCommand(page, "notebook:run-all-cells");
+    // While a cell runs, the panel's running count goes above zero.
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLElement>("#jp-labnote-experiments .jp-labnote-live-summary")?.dataset.running ?? 0) >= 1,
+      undefined,
+      { timeout: 120_000 },
+    );
+    assert.ok((await runningCount(page)) >= 1);
+    await page.waitForSelector("#jp-labnote-experiments .jp-labnote-run[data-status=running]");
+    await page.waitForFunction(() => document.querySelectorAll("#jp-labnote-experiments .jp-labnote-run[data-status=completed]").length >= 2, undefined, {
+      timeout: 180_000,
+    });
+    assert.equal(await runningCount(page), 0);
+    const cards = page.locator(".jp-OutputArea .jp-labnote-card");
+    assert.equal(await cards.count(), 2);
+    await page.waitForTimeout(300);
+    assert.ok((await paintedPixels(page, ".jp-OutputArea .jp-labnote-card")) > 2000, "the card's charts are drawn");
+    const text = await cards.first().innerText();
+    assert.match(text, /completed/);
+    assert.match(text, /baseline/);
+    assert.match(text, /loss/);
+    // Newest first in the panel.
+    const names = await page.locator("#jp-labnote-experiments .jp-labnote-run-name").allInnerTexts();
+    assert.deepEqual(names, ["higher lr", "baseline"]);
+  });
+
+  it("opens an artifact in JupyterLab when clicked in the panel", async () => {
+    await page.click('#jp-labnote-experiments .jp-labnote-run:has-text("baseline")');
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run.jp-labnote-selected:has-text("baseline")', { timeout: 5_000 });
+    await page.screenshot({ path: path.join(SHOTS, "debug-artifact.png") });
+    const link = page.locator('#jp-labnote-experiments .jp-labnote-live .jp-labnote-artifact-name:has-text("summary")');
+    await link.waitFor({ timeout: 20_000 });
+    await link.click();
+    const tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel", { hasText: "summary" });
+    await tab.waitFor({ timeout: 20_000 });
+    assert.match(await tab.innerText(), /summary/);
+    await page.waitForSelector(".jp-FileEditor .cm-content:has-text('best')", { timeout: 20_000 });
+    await command(page, "application:close");
+  });
+
+  it("looks right in the light and the dark theme", async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.click('#jp-labnote-experiments .jp-labnote-run:has-text("higher lr")');
+    for (const theme of ["light", "dark"] as const) {
+      await setTheme(page, theme);
+      await page.waitForTimeout(800);
+      await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, `panel-live-${theme}.png`) });
+      await page.locator(".jp-OutputArea .jp-labnote-card").first().screenshot({ path: path.join(SHOTS, `card-${theme}.png`) });
+      await page.screenshot({ path: path.join(SHOTS, `lab-${theme}.png`) });
+    }
+    await setTheme(page, "light");
+  });
+
+  it("shows the history from disk after a page reload, sortable, filterable and comparable", async () => {
+    await page.reload();
+    await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60_000 });
+    await openPanel(page);
+    await page.click("#jp-labnote-experiments .jp-labnote-tab[data-tab=history]");
+    const rows = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody tr");
+    await page.waitForFunction(() => document.querySelectorAll("#jp-labnote-experiments .jp-labnote-history-table tbody tr").length >= 2, undefined, {
+      timeout: 30_000,
+    });
+    assert.equal(await rows.count(), 2);
+    const statuses = await page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody td.jp-labnote-status-text").allInnerTexts();
+    assert.deepEqual(statuses, ["completed", "completed"]);
+    // The varying config key is a column; sorting by it puts lr 0.01 first.
+    await page.click('#jp-labnote-experiments .jp-labnote-history-table th[data-col="config:lr"]');
+    assert.match(await rows.first().innerText(), /baseline/);
+    await page.click('#jp-labnote-experiments .jp-labnote-history-table th[data-col="config:lr"]');
+    assert.match(await rows.first().innerText(), /higher lr/);
+    await page.fill("#jp-labnote-experiments .jp-labnote-filter", "baseline");
+    assert.equal(await rows.count(), 1);
+    await page.fill("#jp-labnote-experiments .jp-labnote-filter", "");
+    const boxes = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody input[type=checkbox]");
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.waitForSelector("#jp-labnote-experiments .jp-labnote-compare canvas", { timeout: 20_000 });
+    const compare = await page.locator("#jp-labnote-experiments .jp-labnote-compare").innerText();
+    assert.match(compare, /Comparing 2 runs/);
+    assert.match(compare, /1 differ/);
+    await page.waitForTimeout(500);
+    assert.ok((await paintedPixels(page, "#jp-labnote-experiments .jp-labnote-compare")) > 2000);
+    for (const theme of ["light", "dark"] as const) {
+      await setTheme(page, theme);
+      await page.waitForTimeout(800);
+      await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, `panel-history-${theme}.png`) });
+    }
+    await setTheme(page, "light");
+  });
+
+  it("marks a run died at once when its kernel is killed mid-run", async () => {
+    writeNotebook(path.join(lab.root, "kill.ipynb"), [
+      `import { experiment } from "labnote";
+const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
+      trainCell("forever", 100000, 10),
+    ]);
+    await openNotebook(page, lab, "kill.ipynb");
+    await openPanel(page);
+    await startCommand(page, "notebook:run-all-cells");
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="running"]', { timeout: 120_000 });
+    const kernelId = await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.id as string);
+    const pids = kernelPids(kernelId);
+    assert.ok(pids.length > 0, "found the kernel process");
+    const killedAt = Date.now();
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="died"]', { timeout: 15_000 });
+    const after = Date.now() - killedAt;
+    assert.equal(await runningCount(page), 0);
+    assert.match(await page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card .jp-labnote-badge").first().innerText(), /died/);
+    console.log(`# run marked died ${after} ms after the kernel was killed`);
+  });
+
+  it("never interprets kernel strings as HTML, and shows a note and the fallback for bad payloads", async () => {
+    const evil = runPayload({ experiment: "xss", metrics: [EVIL, "loss"], config: { [EVIL]: EVIL, lr: 0.1 }, status: "completed" });
+    evil.name = EVIL;
+    evil.tags = [EVIL];
+    evil.error = { message: EVIL };
+    evil.artifacts = [{ name: EVIL, path: "x.json", size: 10, format: EVIL, mediaType: "application/json" }];
+    const newer = { ...bundle(runPayload({ experiment: "future" })), [MIME.run]: { ...runPayload({ experiment: "future" }), v: 99 } };
+    const malformed = { [MIME.run]: { v: 1, kind: "run", id: 3 }, "text/plain": "labnote run (plain fallback)" };
+    writeNotebook(path.join(lab.root, "bundles.ipynb"), [
+      sendBundleCode(JSON.stringify(bundle(evil)), "evil", false),
+      sendBundleCode(JSON.stringify(newer), "newer", false),
+      sendBundleCode(JSON.stringify(malformed), "bad", false),
+    ]);
+    await openNotebook(page, lab, "bundles.ipynb");
+    await command(page, "notebook:run-all-cells");
+    await page.waitForSelector(".jp-OutputArea .jp-labnote-card", { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll(".jp-OutputArea .jp-labnote-note").length >= 2, undefined, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const card = page.locator(".jp-OutputArea .jp-labnote-card").first();
+    assert.equal(await card.locator("img").count(), 0, "no element was made from kernel text");
+    assert.ok((await card.innerText()).includes("<img src=x"), "kernel text is shown as text");
+    assert.equal(await page.evaluate(() => document.body.dataset.pwned), undefined);
+    const notes = await page.locator(".jp-OutputArea .jp-labnote-note").allInnerTexts();
+    assert.match(notes[0], /newer than this reader/);
+    assert.match(notes[1], /not a string|malformed/);
+    assert.match(await page.locator(".jp-OutputArea .jp-labnote-fallback").nth(1).innerText(), /plain fallback/);
+    // The panel lists the hostile run with its name as text too.
+    assert.equal(await page.locator("#jp-labnote-experiments img:not(.jp-labnote-artifact-preview)").count(), 0);
+  });
+});
