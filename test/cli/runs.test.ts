@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { experiment } from "../../src";
+
+const main = path.resolve(__dirname, "../../src/cli/main.ts");
+function labnote(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("labnote runs", () => {
+  let root: string;
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-runs-"));
+    const exp = await experiment("sweep", { root, capture: false, config: { lr: 0.1, layers: 2 } });
+    for (const lr of [0.1, 0.3]) await exp.run(async (run) => run.log("loss", lr * 2), { name: `lr=${lr}`, config: { lr } });
+    await exp.run(async () => {
+      throw new Error("diverged");
+    }, { name: "bad" }).catch(() => undefined);
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("prints a table with status, duration, the config that varies and last metric values", () => {
+    const r = labnote("runs", "--root", root, "--experiment", "sweep");
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split("\n");
+    assert.match(lines[0], /^sweep — 3 runs in /);
+    assert.match(lines[1], /^id\s+name\s+status\s+duration\s+config\.lr\s+loss\.last$/, "config.layers does not vary, so it is left out");
+    assert.match(lines[3], /^sweep\/1\s+lr=0\.1\s+completed\s+\S+ s\s+0\.1\s+0\.2$/);
+    assert.match(lines[5], /^sweep\/3\s+bad\s+failed/);
+  });
+
+  it("prints CSV and JSON", () => {
+    const csv = labnote("runs", "--root", root, "--experiment", "sweep", "--format", "csv");
+    assert.equal(csv.code, 0);
+    assert.match(csv.out.split("\n")[0], /^id,number,name,status,tags,startTime,endTime,duration,config\.layers,config\.lr,loss\.last,loss\.min,loss\.max$/);
+    const json = JSON.parse(labnote("runs", "--root", root, "--experiment", "sweep", "--format", "json").out);
+    assert.deepEqual(json.map((r: { status: string }) => r.status), ["completed", "completed", "failed"]);
+  });
+
+  it("lists every experiment when none is named, and says clearly when there is none", () => {
+    assert.match(labnote("runs", "--root", root).out, /^sweep — 3 runs/);
+    const empty = labnote("runs", "--root", path.join(root, "nothing-here"));
+    assert.equal(empty.code, 1);
+    assert.match(empty.err, /no experiments under/);
+    const bad = labnote("runs", "--format", "xml");
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--format must be table, csv or json/);
+  });
+});
