@@ -57,10 +57,14 @@ ARGS=(--ServerApp.root_dir="$ROOT" --ServerApp.ip=127.0.0.1 --ServerApp.port="$P
 TARGET=()
 if [[ -f "$NOTEBOOK" ]]; then
   TARGET=("$NOTEBOOK")
-  URL="http://127.0.0.1:$PORT/lab/tree/$NOTEBOOK"
+  URL_PATH="lab/tree/$NOTEBOOK"
 else
   echo "start: $NOTEBOOK does not exist yet; opening JupyterLab on the repository." >&2
-  URL="http://127.0.0.1:$PORT/lab"
+  URL_PATH="lab"
 fi
-echo "start: JupyterLab on $URL (loopback only; JupyterLab prints the same URL with its token below; Ctrl+C stops it)"
+# A token of our own (passed in the environment, not on the command line) so that the URL
+# printed here opens the notebook directly.
+export JUPYTER_TOKEN="${JUPYTER_TOKEN:-$("$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_hex(24))')}"
+echo "start: JupyterLab (loopback only; Ctrl+C stops it) at"
+echo "start:   http://127.0.0.1:$PORT/$URL_PATH?token=$JUPYTER_TOKEN"
 exec "$JUPYTER" lab "${TARGET[@]}" "${ARGS[@]}" "${LAB_ARGS[@]}"
