@@ -177,7 +177,7 @@ if [[ $BROWSER == 1 ]]; then
     fi
     say "chromium: apt-get install -y chromium ..."
     logged apt-update $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
-    logged apt-chromium $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+    logged apt-chromium $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
     [[ -x /usr/bin/chromium ]] || die "apt-get installed chromium but /usr/bin/chromium is missing"
   fi
 fi
