@@ -114,13 +114,13 @@ sources_hash() {
     echo "no-git-$(date +%s%N)"
   fi
 }
-LIB_STAMP="lib/.labnote-build.sha256"
+LIB_STAMP="$LOGS/lib-build.sha256"
 LIB_HASH="$(sources_hash src tsconfig.json package.json package-lock.json)"
 LIB_OK=0
 stamp_ok "$LIB_STAMP" "$LIB_HASH" && [[ -f lib/cli/main.js ]] && LIB_OK=1
 NEED_EXT=0
 EXT_OK=1
-EXT_STAMP="labextension/dist/.labnote-build.sha256"
+EXT_STAMP="$LOGS/extension-build.sha256"
 EXT_HASH=""
 if [[ -f labextension/package.json ]]; then
   NEED_EXT=1
