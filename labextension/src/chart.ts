@@ -38,8 +38,8 @@ export function seriesRows(run: string, s: WireSeries): ChartRow[] {
 export interface ChartOptions {
   /** Plot height in pixels. */
   height?: number;
-  /** Show a legend of runs (compare charts). */
-  legend?: boolean;
+  /** Several runs, coloured in this order by the palette (compare charts; the legend is the host's). */
+  runs?: string[];
   /** Palette index of the single run's colour. */
   color?: number;
   /** Name under which redraw times are recorded when timing is on. */
@@ -72,6 +72,7 @@ export class MetricChart {
     if (this._disposed) return;
     this._disposed = true;
     if (this._frame) cancelAnimationFrame(this._frame);
+    clearTimeout(this._resizeTimer);
     this._resize.disconnect();
     this._unTheme();
     this._result?.finalize();
@@ -85,9 +86,9 @@ export class MetricChart {
 
   private _spec(): Record<string, unknown> {
     this._specWidth = this._width();
-    const legend = !!this._options.legend;
-    const color = legend
-      ? { field: "run", type: "nominal", title: null, sort: null }
+    const runs = this._options.runs;
+    const color = runs
+      ? { field: "run", type: "nominal", legend: null, scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) } }
       : { value: PALETTE[(this._options.color ?? 0) % PALETTE.length] };
     return {
       data: { name: "points" },
@@ -142,11 +143,10 @@ export class MetricChart {
         this._host.replaceChildren(target);
         this._result = result;
         this._view = result.view;
-        // The host may have been laid out while the view was being made.
-        this._lastWidth = this._width();
-        this._widthDirty = this._lastWidth !== this._specWidth;
         this._dirty = true;
         this._schedule();
+        // The host may have been laid out (or shown) while the view was being made.
+        if (Math.abs(this._width() - this._specWidth) >= 2) this._onResize();
       })
       .catch((e) => {
         if (!this._disposed && token === this._generation) {
@@ -157,12 +157,13 @@ export class MetricChart {
   }
 
   private _onResize(): void {
-    if (!this._view) return;
-    const w = this._width();
-    if (Math.abs(w - this._lastWidth) < 2) return;
-    this._lastWidth = w;
-    this._widthDirty = true;
-    this._schedule();
+    if (this._disposed) return;
+    // The compiled spec fixes its layout at embed time, so a new width means a new embed;
+    // debounced, because dragging a sidebar fires this on every frame.
+    clearTimeout(this._resizeTimer);
+    this._resizeTimer = window.setTimeout(() => {
+      if (!this._disposed && Math.abs(this._width() - this._specWidth) >= 2) this._reembed();
+    }, 120);
   }
 
   private _schedule(): void {
@@ -183,10 +184,6 @@ export class MetricChart {
         this._dirty = false;
         view.change("points", changeset().remove(truthy).insert(this._rows));
       }
-      if (this._widthDirty) {
-        this._widthDirty = false;
-        view.width(this._lastWidth);
-      }
       await view.runAsync();
       recordTiming(this._options.timingName ?? "chart-redraw", performance.now() - t0);
     } catch {
@@ -194,18 +191,17 @@ export class MetricChart {
     } finally {
       this._drawing = false;
     }
-    if (this._dirty || this._widthDirty) this._schedule();
+    if (this._dirty) this._schedule();
   }
 
   private _host: HTMLElement;
   private _options: ChartOptions;
   private _rows: ChartRow[] = [];
   private _dirty = false;
-  private _widthDirty = false;
   private _drawing = false;
   private _frame = 0;
   private _generation = 0;
-  private _lastWidth = 0;
+  private _resizeTimer = 0;
   private _specWidth = 0;
   private _result: Result | undefined;
   private _view: View | undefined;

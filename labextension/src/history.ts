@@ -6,6 +6,7 @@
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { MetricChart, seriesRows } from "./chart";
+import { PALETTE } from "./theme";
 import { formatConfigValue, formatDuration, formatNumber, formatTime, h, setText } from "./dom";
 import type { HistoryRun } from "./store";
 import { recordTiming } from "./timing";
@@ -169,18 +170,29 @@ export class HistoryView {
     const label = (r: HistoryRun) => `#${r.number} ${r.name}`;
     const names = [...new Set(series.flatMap((s) => s.metrics.map((m) => m.name)))];
     const charts = h("div", { class: "jp-labnote-compare-charts" });
-    for (const name of names) {
+    const plots = names.map((name) => {
       const plot = h("div", { class: "jp-labnote-chart" });
       charts.append(h("div", { class: "jp-labnote-metric" }, [h("div", { class: "jp-labnote-metric-head" }, [h("span", { class: "jp-labnote-metric-name", text: name, title: name })]), plot]));
-      const chart = new MetricChart(plot, { height: 140, legend: true });
-      chart.setData(series.flatMap((s) => (s.metrics.find((m) => m.name === name)?.rows ?? []).map((row) => ({ ...row, run: label(s.run) }))));
-      this._charts.push(chart);
-    }
+      return plot;
+    });
+    const labels = series.map((s) => label(s.run));
+    const legend = h(
+      "div",
+      { class: "jp-labnote-legend" },
+      labels.map((l, i) => h("span", { class: "jp-labnote-legend-item", title: l }, [h("span", { class: "jp-labnote-swatch", style: `background:${PALETTE[i % PALETTE.length]}` }), l])),
+    );
     this._compare.replaceChildren(
       h("div", { class: "jp-labnote-section-title", text: `Comparing ${series.length} runs` }),
+      legend,
       names.length ? charts : h("div", { class: "jp-labnote-hint", text: "These runs logged no metrics." }),
       this._configDiff(series.map((s) => s.run)),
     );
+    // Charts are made once their hosts are in the page, so they start at the right width.
+    names.forEach((name, i) => {
+      const chart = new MetricChart(plots[i], { height: 130, runs: labels, timingName: "compare-chart-redraw" });
+      chart.setData(series.flatMap((s) => (s.metrics.find((m) => m.name === name)?.rows ?? []).map((row) => ({ ...row, run: label(s.run) }))));
+      this._charts.push(chart);
+    });
   }
 
   dispose(): void {

@@ -111,7 +111,7 @@ export class ExperimentsPanel extends Widget {
   handleEvent(event: Event): void {
     if (event.type !== "click") return;
     const target = event.target as HTMLElement;
-    const tab = target.closest("[data-tab]") as HTMLElement | null;
+    const tab = target.closest(".jp-labnote-tab[data-tab]") as HTMLElement | null;
     if (tab && this.node.contains(tab)) {
       this._setTab(tab.dataset.tab as Tab);
       return;
