@@ -25,6 +25,20 @@ interface Column {
   cls?: string;
 }
 
+/** Every history row is this tall (CSS keeps it so), which lets the table show only the rows in view. */
+const ROW_HEIGHT = 24;
+const OVERSCAN = 8;
+
+function spacer(height: number, span: number): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  tr.className = "jp-labnote-spacer";
+  tr.style.height = `${height}px`;
+  const td = document.createElement("td");
+  td.colSpan = span;
+  tr.append(td);
+  return tr;
+}
+
 const STATUS_ORDER: Record<string, number> = { running: 0, died: 1, failed: 2, interrupted: 3, completed: 4 };
 
 function baseColumns(): Column[] {
@@ -71,13 +85,22 @@ export class HistoryView {
     this._thead = h("thead");
     this._tbody = h("tbody");
     this._table = h("table", { class: "jp-labnote-table jp-labnote-history-table" }, [this._thead, this._tbody]);
+    this._scroll = h("div", { class: "jp-labnote-history-scroll" }, [this._table]);
+    // Only the rows in view are in the page: a thousand runs sort and filter in a few ms.
+    this._scroll.addEventListener("scroll", () => {
+      if (this._frame) return;
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this._renderWindow();
+      });
+    });
     this._empty = h("div", { class: "jp-labnote-hint", hidden: "" });
     this._compare = h("div", { class: "jp-labnote-compare", hidden: "" });
     this.node = h("div", { class: "jp-labnote-history" }, [
       h("div", { class: "jp-labnote-toolbar" }, [this._experiment, this._filter, this._refresh]),
       this._count,
       this._empty,
-      h("div", { class: "jp-labnote-history-scroll" }, [this._table]),
+      this._scroll,
       this._compare,
     ]);
     this._experiment.addEventListener("change", () => this._experimentChanged.emit(this._experiment.value));
@@ -196,6 +219,7 @@ export class HistoryView {
   }
 
   dispose(): void {
+    if (this._frame) cancelAnimationFrame(this._frame);
     this._disposeCharts();
     Signal.clearData(this);
   }
@@ -262,8 +286,29 @@ export class HistoryView {
     ]);
     this._thead.replaceChildren(headRow);
     const visible = this._visible();
+    this._shown = visible;
+    this._table.dataset.count = String(visible.length);
+    this._renderWindow();
+    const shown = visible.length === this._runs.length ? `${this._runs.length} runs` : `${visible.length} of ${this._runs.length} runs`;
+    const ticked = this._ticked.size;
+    setText(this._count, ticked ? `${shown} · ${ticked} ticked${ticked < 2 ? " (tick two or more to compare)" : ""}` : `${shown} · tick two or more to compare`);
+    this._table.hidden = this._runs.length === 0;
+    recordTiming("history-render", performance.now() - t0);
+  }
+
+  /** Put the rows in view (plus a margin) between two spacers. */
+  private _renderWindow(): void {
+    const t0 = performance.now();
+    const cols = this._columns;
+    const runs = this._shown;
+    const view = this._scroll.clientHeight || 480;
+    const top = Math.max(0, this._scroll.scrollTop - ROW_HEIGHT * 2);
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(runs.length, first + Math.ceil(view / ROW_HEIGHT) + 2 * OVERSCAN + 2);
     const frag = document.createDocumentFragment();
-    for (const r of visible) {
+    frag.append(spacer(first * ROW_HEIGHT, cols.length + 1));
+    for (let i = first; i < last; i++) {
+      const r = runs[i];
       const tr = document.createElement("tr");
       tr.dataset.id = r.id;
       if (this._ticked.has(r.id)) tr.className = "jp-labnote-ticked";
@@ -288,12 +333,9 @@ export class HistoryView {
       }
       frag.append(tr);
     }
+    frag.append(spacer((runs.length - last) * ROW_HEIGHT, cols.length + 1));
     this._tbody.replaceChildren(frag);
-    const shown = visible.length === this._runs.length ? `${this._runs.length} runs` : `${visible.length} of ${this._runs.length} runs`;
-    const ticked = this._ticked.size;
-    setText(this._count, ticked ? `${shown} · ${ticked} ticked${ticked < 2 ? " (tick two or more to compare)" : ""}` : `${shown} · tick two or more to compare`);
-    this._table.hidden = this._runs.length === 0;
-    recordTiming("history-render", performance.now() - t0);
+    recordTiming("history-window", performance.now() - t0);
   }
 
   private _onHeaderClick(e: MouseEvent): void {
@@ -341,6 +383,9 @@ export class HistoryView {
   private _refresh: HTMLButtonElement;
   private _count: HTMLElement;
   private _table: HTMLTableElement;
+  private _scroll: HTMLElement;
+  private _shown: HistoryRun[] = [];
+  private _frame = 0;
   private _thead: HTMLElement;
   private _tbody: HTMLElement;
   private _empty: HTMLElement;

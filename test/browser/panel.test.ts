@@ -104,7 +104,6 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
   it("opens an artifact in JupyterLab when clicked in the panel", async () => {
     await page.click('#jp-labnote-experiments .jp-labnote-run:has-text("baseline")');
     await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run.jp-labnote-selected:has-text("baseline")', { timeout: 5_000 });
-    await page.screenshot({ path: path.join(SHOTS, "debug-artifact.png") });
     const link = page.locator('#jp-labnote-experiments .jp-labnote-live .jp-labnote-artifact-name:has-text("summary")');
     await link.waitFor({ timeout: 20_000 });
     await link.click();
@@ -133,8 +132,8 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
     await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60_000 });
     await openPanel(page);
     await page.click("#jp-labnote-experiments .jp-labnote-tab[data-tab=history]");
-    const rows = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody tr");
-    await page.waitForFunction(() => document.querySelectorAll("#jp-labnote-experiments .jp-labnote-history-table tbody tr").length >= 2, undefined, {
+    const rows = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody tr[data-id]");
+    await page.waitForFunction(() => document.querySelectorAll("#jp-labnote-experiments .jp-labnote-history-table tbody tr[data-id]").length >= 2, undefined, {
       timeout: 30_000,
     });
     assert.equal(await rows.count(), 2);
@@ -215,5 +214,23 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
     assert.match(await page.locator(".jp-OutputArea .jp-labnote-fallback").nth(1).innerText(), /plain fallback/);
     // The panel lists the hostile run with its name as text too.
     assert.equal(await page.locator("#jp-labnote-experiments img:not(.jp-labnote-artifact-preview)").count(), 0);
+  });
+
+  it("follows the active notebook, with a hint for a notebook without runs", async () => {
+    await openPanel(page);
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run-name:has-text("<img")');
+    assert.equal(await page.locator("#jp-labnote-experiments .jp-labnote-panel-notebook").innerText(), "bundles.ipynb");
+    writeNotebook(path.join(lab.root, "empty.ipynb"), ["1 + 1"]);
+    await command(page, "docmanager:open", { path: "empty.ipynb" });
+    await page.waitForFunction(() => document.querySelector("#jp-labnote-experiments .jp-labnote-panel-notebook")?.textContent === "empty.ipynb", undefined, { timeout: 30_000 });
+    const hint = page.locator("#jp-labnote-experiments .jp-labnote-hint").first();
+    await hint.waitFor();
+    assert.match(await hint.innerText(), /No runs in this kernel session yet|No labnote runs/);
+    assert.equal(await page.locator("#jp-labnote-experiments .jp-labnote-run").count(), 0);
+    await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-hint-light.png") });
+    // Back to the first notebook: its runs are still there.
+    await page.click('#jp-main-dock-panel .lm-TabBar-tab:has-text("bundles.ipynb")');
+    await page.waitForFunction(() => document.querySelector("#jp-labnote-experiments .jp-labnote-panel-notebook")?.textContent === "bundles.ipynb");
+    assert.equal(await page.locator("#jp-labnote-experiments .jp-labnote-run").count(), 1);
   });
 });
