@@ -7,6 +7,7 @@
 import type { ISessionContext } from "@jupyterlab/apputils";
 import type { KernelMessage } from "@jupyterlab/services";
 import { Signal, type ISignal } from "@lumino/signaling";
+import { markDied } from "./died";
 import { decode, MIME, type RunPayload, type RunStatus } from "./protocol";
 
 /** A run as the panel knows it. */
@@ -146,13 +147,15 @@ export class LiveRuns {
   }
 
   private _markDied(): void {
-    let any = false;
+    const died: string[] = [];
     for (const r of this._runs.values()) {
       if (r.status !== "running") continue;
       r.status = "died";
-      any = true;
+      died.push(r.id);
     }
-    if (any) this._changed.emit(undefined);
+    if (!died.length) return;
+    markDied(died);
+    this._changed.emit(undefined);
   }
 
   private _session: ISessionContext;

@@ -7,6 +7,7 @@ import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { RunCard, type ArtifactHandler } from "./card";
 import { h } from "./dom";
+import { hasDied, runsDied } from "./died";
 import { decode, type Payload } from "./protocol";
 import { ProgressView, TableView } from "./widgets";
 
@@ -20,6 +21,7 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
     this._resolver = options.resolver;
     this._linkHandler = options.linkHandler;
     this.addClass("jp-labnote-output");
+    runsDied.connect(this._onRunsDied, this);
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
@@ -39,6 +41,7 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
 
   override dispose(): void {
     if (this.isDisposed) return;
+    runsDied.disconnect(this._onRunsDied, this);
     this._clear();
     super.dispose();
   }
@@ -60,9 +63,11 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
       this.node.replaceChildren(this._view.view.node);
     }
     switch (this._view.kind) {
-      case "run":
-        this._view.view.update(p as Extract<Payload, { kind: "run" }>);
+      case "run": {
+        const run = p as Extract<Payload, { kind: "run" }>;
+        this._view.view.update(run, run.status === "running" && hasDied(run.id) ? "died" : undefined);
         break;
+      }
       case "progress":
         this._view.view.update(p as Extract<Payload, { kind: "progress" }>);
         break;
@@ -70,6 +75,12 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
         this._view.view.update(p as Extract<Payload, { kind: "table" }>);
         break;
     }
+  }
+
+  private _onRunsDied(_: object, ids: string[]): void {
+    if (this._view?.kind !== "run") return;
+    const p = this._view.view.payload;
+    if (p && p.status === "running" && ids.includes(p.id)) this._view.view.update(p, "died");
   }
 
   private _showFallback(reason: string, model: IRenderMime.IMimeModel): void {

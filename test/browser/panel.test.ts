@@ -92,7 +92,7 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
     assert.equal(await cards.count(), 2);
     await page.waitForTimeout(300);
     assert.ok((await paintedPixels(page, ".jp-OutputArea .jp-labnote-card")) > 2000, "the card's charts are drawn");
-    const text = await cards.first().innerText();
+    const text = (await cards.first().textContent()) ?? "";
     assert.match(text, /completed/);
     assert.match(text, /baseline/);
     assert.match(text, /loss/);
@@ -107,11 +107,18 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
     const link = page.locator('#jp-labnote-experiments .jp-labnote-live .jp-labnote-artifact-name:has-text("summary")');
     await link.waitFor({ timeout: 20_000 });
     await link.click();
-    const tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel", { hasText: "summary" });
-    await tab.waitFor({ timeout: 20_000 });
-    assert.match(await tab.innerText(), /summary/);
-    await page.waitForSelector(".jp-FileEditor .cm-content:has-text('best')", { timeout: 20_000 });
-    await command(page, "application:close");
+    try {
+      const tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel", { hasText: "summary" });
+      await tab.waitFor({ timeout: 20_000 });
+      assert.match(await tab.innerText(), /summary/);
+      // The file's content is on screen in the main area.
+      await page.waitForFunction(() => (window as any).jupyterapp.shell.currentWidget?.node.innerText.includes("best"), undefined, { timeout: 20_000 });
+    } finally {
+      await page.evaluate(() => {
+        const app = (window as any).jupyterapp;
+        for (const w of [...app.shell.widgets("main")]) if (!w.context?.path?.endsWith(".ipynb")) w.close();
+      });
+    }
   });
 
   it("looks right in the light and the dark theme", async () => {
@@ -129,7 +136,7 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
 
   it("shows the history from disk after a page reload, sortable, filterable and comparable", async () => {
     await page.reload();
-    await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60_000 });
+    await page.waitForSelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", { timeout: 60_000 });
     await openPanel(page);
     await page.click("#jp-labnote-experiments .jp-labnote-tab[data-tab=history]");
     const rows = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody tr[data-id]");
@@ -183,6 +190,8 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
     const after = Date.now() - killedAt;
     assert.equal(await runningCount(page), 0);
     assert.match(await page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card .jp-labnote-badge").first().innerText(), /died/);
+    // The cell's card, which its dead kernel can no longer update, says so too.
+    await page.waitForSelector('.jp-OutputArea .jp-labnote-card[data-status="died"]', { timeout: 5_000 });
     console.log(`# run marked died ${after} ms after the kernel was killed`);
   });
 
