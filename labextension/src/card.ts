@@ -31,7 +31,10 @@ interface MetricSlot {
   box: HTMLElement;
   value: HTMLElement;
   range: HTMLElement;
-  chart: MetricChart;
+  plot: HTMLElement;
+  /** Made once the metric has two points: a single value needs no chart. */
+  chart?: MetricChart;
+  color: number;
 }
 
 /** A run card's DOM and charts. */
@@ -111,7 +114,7 @@ export class RunCard {
   dispose(): void {
     if (this._tick) clearInterval(this._tick);
     this._tick = 0;
-    for (const slot of this._metrics.values()) slot.chart.dispose();
+    for (const slot of this._metrics.values()) slot.chart?.dispose();
     this._metrics.clear();
   }
 
@@ -144,16 +147,21 @@ export class RunCard {
         const plot = h("div", { class: "jp-labnote-chart" });
         const box = h("div", { class: "jp-labnote-metric" }, [h("div", { class: "jp-labnote-metric-head" }, [title, value]), range, plot]);
         this._charts.append(box);
-        slot = { box, value, range, chart: new MetricChart(plot, { height: this._options.chartHeight ?? 110, color: index, timingName: `${this._options.timingName ?? "card"}-chart-redraw` }) };
+        slot = { box, value, range, plot, color: index };
         this._metrics.set(m.name, slot);
       }
       setText(slot.value, formatNumber(fromWire(m.last)));
-      setText(slot.range, `min ${formatNumber(fromWire(m.min))} · max ${formatNumber(fromWire(m.max))} · step ${m.lastStep} · ${m.count} pts`);
-      slot.chart.setData(seriesRows(m.name, m.series));
+      const single = m.count <= 1;
+      slot.box.classList.toggle("jp-labnote-metric-single", single);
+      setText(slot.range, single ? `step ${m.lastStep}` : `min ${formatNumber(fromWire(m.min))} · max ${formatNumber(fromWire(m.max))} · step ${m.lastStep} · ${m.count} pts`);
+      if (!single) {
+        slot.chart ??= new MetricChart(slot.plot, { height: this._options.chartHeight ?? 110, color: slot.color, timingName: `${this._options.timingName ?? "card"}-chart-redraw` });
+        slot.chart.setData(seriesRows(m.name, m.series));
+      }
     });
     for (const [name, slot] of this._metrics) {
       if (seen.has(name)) continue;
-      slot.chart.dispose();
+      slot.chart?.dispose();
       slot.box.remove();
       this._metrics.delete(name);
     }
