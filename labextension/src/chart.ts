@@ -53,7 +53,11 @@ export class MetricChart {
     this._options = options;
     this._resize = new ResizeObserver(() => this._onResize());
     this._resize.observe(host);
-    this._unTheme = onThemeChange(() => this._reembed());
+    // A theme switch swaps style sheets; let them settle before measuring and re-embedding.
+    this._unTheme = onThemeChange(() => {
+      clearTimeout(this._themeTimer);
+      this._themeTimer = window.setTimeout(() => this._reembed(), 250);
+    });
     this._reembed();
   }
 
@@ -73,6 +77,7 @@ export class MetricChart {
     this._disposed = true;
     if (this._frame) cancelAnimationFrame(this._frame);
     clearTimeout(this._resizeTimer);
+    clearTimeout(this._themeTimer);
     this._resize.disconnect();
     this._unTheme();
     this._result?.finalize();
@@ -192,6 +197,8 @@ export class MetricChart {
       this._drawing = false;
     }
     if (this._dirty) this._schedule();
+    // A size change that no observer reported (a host measured mid-layout) is caught here.
+    else if (Math.abs(this._width() - this._specWidth) >= 2) this._onResize();
   }
 
   private _host: HTMLElement;
@@ -202,6 +209,7 @@ export class MetricChart {
   private _frame = 0;
   private _generation = 0;
   private _resizeTimer = 0;
+  private _themeTimer = 0;
   private _specWidth = 0;
   private _result: Result | undefined;
   private _view: View | undefined;

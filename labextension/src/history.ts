@@ -104,7 +104,10 @@ export class HistoryView {
       this._compare,
     ]);
     this._experiment.addEventListener("change", () => this._experimentChanged.emit(this._experiment.value));
-    this._filter.addEventListener("input", () => this._render());
+    this._filter.addEventListener("input", () => {
+      this._scroll.scrollTop = 0;
+      this._render();
+    });
     this._refresh.addEventListener("click", () => this._refreshRequested.emit());
     this._thead.addEventListener("click", (e) => this._onHeaderClick(e));
     this._tbody.addEventListener("click", (e) => this._onBodyClick(e));
@@ -147,6 +150,7 @@ export class HistoryView {
   /** Show `runs`; `message` replaces the table when there is nothing to show. */
   setRuns(runs: HistoryRun[], message?: string): void {
     this._runs = runs;
+    this._hay = new WeakMap();
     const ids = new Set(runs.map((r) => r.id));
     for (const id of [...this._ticked]) if (!ids.has(id)) this._ticked.delete(id);
     const metricNames = [...new Set(runs.flatMap((r) => [...r.metrics.keys()]))];
@@ -254,8 +258,13 @@ export class HistoryView {
     if (tokens.length) {
       const cols = this._columns;
       runs = runs.filter((r) => {
-        const hay = (cols.map((c) => c.text(r)).join(" ") + " " + r.tags.join(" ") + " " + r.id).toLowerCase();
-        return tokens.every((t) => hay.includes(t));
+        // What a run is searched by is made once per load, not on every keystroke.
+        let hay = this._hay.get(r);
+        if (hay === undefined) {
+          hay = (cols.map((c) => c.text(r)).join(" ") + " " + r.tags.join(" ") + " " + r.id).toLowerCase();
+          this._hay.set(r, hay);
+        }
+        return tokens.every((t) => hay!.includes(t));
       });
     }
     const col = this._columns.find((c) => c.id === this._sort.id);
@@ -385,6 +394,7 @@ export class HistoryView {
   private _table: HTMLTableElement;
   private _scroll: HTMLElement;
   private _shown: HistoryRun[] = [];
+  private _hay = new WeakMap<HistoryRun, string>();
   private _frame = 0;
   private _thead: HTMLElement;
   private _tbody: HTMLElement;
