@@ -192,6 +192,8 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
     assert.match(await page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card .jp-labnote-badge").first().innerText(), /died/);
     // The cell's card, which its dead kernel can no longer update, says so too.
     await page.waitForSelector('.jp-OutputArea .jp-labnote-card[data-status="died"]', { timeout: 5_000 });
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, "lab-died-light.png") });
     console.log(`# run marked died ${after} ms after the kernel was killed`);
   });
 
