@@ -244,4 +244,34 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
     await page.waitForFunction(() => document.querySelector("#jp-labnote-experiments .jp-labnote-panel-notebook")?.textContent === "bundles.ipynb");
     assert.equal(await page.locator("#jp-labnote-experiments .jp-labnote-run").count(), 1);
   });
+
+  it("updates a card in place: same nodes, same charts, after many updates", async () => {
+    const updates = Array.from({ length: 60 }, (_, k) => bundle(runPayload({ experiment: "inplace", steps: 50 + k * 40 })));
+    writeNotebook(path.join(lab.root, "inplace.ipynb"), [
+      sendBundleCode(JSON.stringify(updates[0]), "inplace", false),
+      `const updates = ${JSON.stringify(updates.slice(1))};
+for (const u of updates) {
+  ${sendBundleCode("u", "inplace", true)};
+  await new Promise((r) => setTimeout(r, 50));
+}`,
+    ]);
+    await openNotebook(page, lab, "inplace.ipynb");
+    await command(page, "notebook:run-cell-and-select-next");
+    await page.waitForSelector(".jp-OutputArea .jp-labnote-card canvas");
+    await page.evaluate(() => {
+      const card = document.querySelector<HTMLElement>(".jp-OutputArea .jp-labnote-card")!;
+      card.dataset.probe = "first";
+      card.querySelectorAll("canvas").forEach((c) => (c.dataset.probe = "first"));
+    });
+    await command(page, "notebook:run-cell-and-select-next");
+    await page.waitForFunction(() => /step 2409/.test(document.querySelector(".jp-OutputArea .jp-labnote-card")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    await page.waitForTimeout(300);
+    const state = await page.evaluate(() => ({
+      cards: document.querySelectorAll(".jp-OutputArea .jp-labnote-card").length,
+      same: document.querySelector<HTMLElement>(".jp-OutputArea .jp-labnote-card")?.dataset.probe,
+      canvases: document.querySelectorAll(".jp-OutputArea .jp-labnote-card canvas").length,
+      sameCanvases: document.querySelectorAll('.jp-OutputArea .jp-labnote-card canvas[data-probe="first"]').length,
+    }));
+    assert.deepEqual(state, { cards: 1, same: "first", canvases: 2, sameCanvases: 2 });
+  });
 });
