@@ -1,6 +1,6 @@
 /**
  * Run benches, each in its own Node process (clean heap, cold caches), and print one table of
- * every figure against its target. `npm run bench` runs the core benches;
+ * every figure against its target. `npm run bench` runs them all (core, kernel, browser);
  * `npm run bench -- log start` runs only those whose name contains one of the words.
  * Other suites add their entries to BENCHES.
  */
@@ -24,6 +24,8 @@ const BENCHES: Bench[] = [
   { name: "core/start", file: "bench/core/start.ts" },
   { name: "core/memory", file: "bench/core/memory.ts", node: ["--expose-gc"] },
   { name: "core/history", file: "bench/core/history.ts" },
+  { name: "kernel/widgets", file: "bench/kernel/widgets.ts" },
+  { name: "browser/panel", file: "bench/browser/panel.ts" },
 ];
 
 function main(): void {

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KernelSession, repoRoot, streamText } from "../../test/helpers";
+import { report } from "../core/common";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const POINTS = Number(process.env.POINTS ?? 1_000_000);
@@ -50,6 +51,12 @@ ms`;
     console.log(`  widgets off: median ${mOff.toFixed(0)} ms  (${on.length ? off.map((x) => x.toFixed(0)).join(", ") : ""})`);
     console.log(`  widgets on : median ${mOn.toFixed(0)} ms  (${on.map((x) => x.toFixed(0)).join(", ")}), ${median(updates)} card updates a run`);
     console.log(`  slowdown with widgets: ${slow.toFixed(1)}%   target < 10%   ${slow < 10 ? "PASS" : "FAIL"}`);
+    report("kernel/widgets", [
+      { figure: `logging loop, widgets off (median of ${ROUNDS})`, value: `${mOff.toFixed(0)} ms`, target: "", verdict: "info" },
+      { figure: `logging loop, widgets on (median of ${ROUNDS})`, value: `${mOn.toFixed(0)} ms`, target: "", verdict: "info" },
+      { figure: "card updates per run", value: String(median(updates)), target: "", verdict: "info" },
+      { figure: "slowdown of the loop with widgets on", value: `${slow.toFixed(1)} %`, target: "< 10 %", verdict: slow < 10 ? "PASS" : "FAIL" },
+    ]);
   } finally {
     await kernel.shutdown();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { flatten } from "../config/resolve";
-import { MIME, PROTOCOL_VERSION, downsampleBy, escapeHtml, fromWire, toWire, type RunPayload, type WireMetric, type WireSeries } from "../protocol";
+import { bucketsOf } from "./buckets";
+import { MIME, PROTOCOL_VERSION, escapeHtml, fromWire, toWire, type RunPayload, type WireMetric, type WireSeries } from "../protocol";
 import type { Run } from "../run/run";
 import { recordJson } from "../util/json";
 
@@ -33,7 +34,7 @@ export function runPayload(run: Run<unknown>, buckets: number): RunPayload {
       last: toWire(sum.last),
       min: toWire(sum.min),
       max: toWire(sum.max),
-      series: downsampleBy((i) => s.step(i), (i) => s.value(i), s.count, buckets),
+      series: bucketsOf(s).toWire(s, buckets),
     });
   }
   const cwd = process.cwd();

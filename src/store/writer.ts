@@ -81,7 +81,7 @@ parentPort.on("message", (m) => {
 type ErrorSink = (e: Error) => void;
 
 /** How far behind the logging loop the file may fall, in the writer's own time. */
-const MAX_LAG_MS = 300;
+const MAX_LAG_MS = 150;
 
 class MetricsWriter {
   constructor() {
