@@ -15,6 +15,8 @@ interface NotebookState {
   bridge: KernelBridge;
   /** Cell-scoped runs by the cell that started them. */
   cellRuns: Map<CellInfo, Set<Run<unknown>>>;
+  /** Callback runs (exp.run) by the cell that started them: interrupting the cell interrupts them. */
+  callbackRuns: Map<CellInfo, Set<Run<unknown>>>;
   /** Spanning runs, to end when the next one of the same experiment starts. */
   spanRuns: Set<Run<unknown>>;
   /** Each open run's record of the cell executing now. */
@@ -45,7 +47,7 @@ export function installNotebook(): boolean {
   if (g[KEY]) return true;
   const bridge = getBridge();
   if (!bridge) return false;
-  const state: NotebookState = { bridge, cellRuns: new Map(), spanRuns: new Set(), cellRecords: new Map(), lastRun: new Map() };
+  const state: NotebookState = { bridge, cellRuns: new Map(), callbackRuns: new Map(), spanRuns: new Set(), cellRecords: new Map(), lastRun: new Map() };
   g[KEY] = state;
   const hooks = runHooks();
 
@@ -64,7 +66,13 @@ export function installNotebook(): boolean {
     }
     run.addObserver({ ended: () => forget(state, run) });
     if (info.callback) {
-      // ended by its callback, whatever cells come and go
+      // Ended by its callback; but tslab lets an interrupted cell's async code run on in the
+      // background, so an interrupt of its cell ends it (its next call then stops that code).
+      if (cell) {
+        let set = state.callbackRuns.get(cell);
+        if (!set) state.callbackRuns.set(cell, (set = new Set()));
+        set.add(run);
+      }
     } else if (info.span) {
       for (const other of [...state.spanRuns])
         if (other.experiment === run.experiment && other !== run && !other.ended) {
@@ -97,9 +105,11 @@ export function installNotebook(): boolean {
       }
       if (run.ended) state.cellRecords.delete(run);
     }
-    const scoped = state.cellRuns.get(cell);
+    const scoped = new Set(state.cellRuns.get(cell) ?? []);
     state.cellRuns.delete(cell);
-    if (!scoped) return;
+    if (outcome.interrupted) for (const r of state.callbackRuns.get(cell) ?? []) scoped.add(r);
+    state.callbackRuns.delete(cell);
+    if (scoped.size === 0) return;
     await Promise.all(
       [...scoped]
         .filter((r) => !r.ended)
@@ -118,9 +128,11 @@ export function installNotebook(): boolean {
   });
 
   bridge.onShutdown(() => {
+    // An idle kernel's spanning runs are done; work cut off in a running cell was interrupted.
+    const busy = bridge.currentCell() !== undefined;
     for (const run of [...openRuns]) {
       try {
-        run.endSync({ status: "completed", endedBy: "shutdown" });
+        run.endSync(busy ? { status: "interrupted", error: new Error("the kernel was shut down or restarted while the cell ran"), endedBy: "shutdown" } : { status: "completed", endedBy: "shutdown" });
       } catch {
         /* shutting down anyway */
       }

@@ -123,6 +123,15 @@ export async function startLab(opts: { root?: string; theme?: "light" | "dark" }
           });
         });
       }
+      // Kernels run in sessions of their own: end any this server left behind (their
+      // connection files live under this lab's folder).
+      for (const pid of processesMentioning(base)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }
       rmSync(base, { recursive: true, force: true });
     },
   };
@@ -261,4 +270,24 @@ export async function startCommand(page: Page, id: string, args: Record<string, 
     },
     [id, args] as const,
   );
+}
+
+/** Processes whose command line contains `text` (Linux /proc). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, "utf8").includes(text)) out.push(Number(e));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
 }
