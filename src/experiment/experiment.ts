@@ -116,13 +116,8 @@ export class Experiment<C extends object = ConfigObject> {
       this.namedObj[k] = cloneConfig(obj);
     }
     const cap = options.capture;
-    this.captureOpts = {
-      sources: cap === false ? false : cap === true || cap === undefined ? true : cap.sources !== false,
-      output: cap === false ? false : cap === true || cap === undefined ? true : cap.output !== false,
-      host: cap === false ? false : cap === true || cap === undefined ? true : cap.host !== false,
-      git: cap === false ? false : cap === true || cap === undefined ? true : cap.git !== false,
-      dependencies: cap === false ? false : cap === true || cap === undefined ? true : cap.dependencies !== false,
-    };
+    const on = (part: keyof CaptureOptions): boolean => (typeof cap === "object" ? cap[part] !== false : cap !== false);
+    this.captureOpts = { sources: on("sources"), output: on("output"), host: on("host"), git: on("git"), dependencies: on("dependencies") };
     this.describes = options.config !== undefined || options.named !== undefined;
     this.projectDir = path.resolve(options.projectDir ?? findProjectDir(process.cwd()) ?? process.cwd());
     this.observers = options.observers ?? [];

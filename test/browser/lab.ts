@@ -262,6 +262,12 @@ export function kernelPids(kernelId: string): number[] {
   return out;
 }
 
+/** Open the Experiments panel and wait until it is on screen. */
+export async function openPanel(page: Page): Promise<void> {
+  await command(page, "labnote:open-panel");
+  await page.waitForSelector("#jp-labnote-experiments", { state: "visible" });
+}
+
 /** Start a JupyterLab command without waiting for it to finish (run-all resolves when every cell is done). */
 export async function startCommand(page: Page, id: string, args: Record<string, unknown> = {}): Promise<void> {
   await page.evaluate(

@@ -14,6 +14,7 @@ import {
   kernelPids,
   launchBrowser,
   openNotebook,
+  openPanel,
   paintedPixels,
   repo,
   sendBundleCode,
@@ -39,11 +40,6 @@ function trainCell(name: string, steps: number, pauseEvery: number, config = "{}
   }
   ${save ? 'await run.save({ best: 0.97, note: "fixture" }, "summary");' : ""}
 }, { name: ${JSON.stringify(name)}, config: ${config} });`;
-}
-
-async function openPanel(page: Page): Promise<void> {
-  await command(page, "labnote:open-panel");
-  await page.waitForSelector("#jp-labnote-experiments", { state: "visible" });
 }
 
 async function runningCount(page: Page): Promise<number> {

@@ -7,16 +7,11 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, repo, startCommand, startLab, writeNotebook, type Lab } from "./lab";
+import { command, launchBrowser, openNotebook, openPanel, repo, startCommand, startLab, writeNotebook, type Lab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 // A 4×4 red PNG.
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEklEQVR4nGP4z8AARLgQFSQBAJ6VD/HhTXIWAAAAAElFTkSuQmCC";
-
-async function openPanel(page: Page): Promise<void> {
-  await command(page, "labnote:open-panel");
-  await page.waitForSelector("#jp-labnote-experiments", { state: "visible" });
-}
 
 describe("the Experiments panel and a restarted kernel", { timeout: 600_000 }, () => {
   let lab: Lab;
