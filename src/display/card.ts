@@ -1,7 +1,16 @@
 import * as path from "node:path";
 import { flatten } from "../config/resolve";
-import { bucketsOf } from "./buckets";
-import { MIME, PROTOCOL_VERSION, escapeHtml, fromWire, toWire, type RunPayload, type WireMetric, type WireSeries } from "../protocol";
+import { IncrementalBuckets, MIME, escapeHtml, fromWire, runPayload as buildPayload, type RunPayload, type WireSeries } from "../protocol";
+import type { Series } from "../metrics/series";
+
+const buckets = new WeakMap<Series, IncrementalBuckets>();
+
+/** The incremental buckets of a live series (made on first use). */
+function bucketsOf(series: Series): IncrementalBuckets {
+  let b = buckets.get(series);
+  if (!b) buckets.set(series, (b = new IncrementalBuckets()));
+  return b;
+}
 import type { Run } from "../run/run";
 import { recordJson } from "../util/json";
 
@@ -13,59 +22,22 @@ const MAX_ARTIFACTS = 50;
 
 /** The run card's payload: what the run is now, with each metric reduced to `buckets` min/max buckets. */
 export function runPayload(run: Run<unknown>, buckets: number): RunPayload {
-  const rec = run.record();
-  const defaults = new Set(rec.modified);
-  const added = new Set(rec.added);
-  const entries = Object.entries(flatten(rec.config)).map(([key, v]) => ({
-    key,
-    value: truncate(recordJson(v) ?? "undefined", 200),
-    modified: defaults.has(key) || [...defaults].some((m) => key.startsWith(m + ".")),
-    added: added.has(key),
-  }));
-  entries.sort((a, b) => Number(b.modified) - Number(a.modified));
-  const metrics: WireMetric[] = [];
-  for (const name of run.metricNames().slice(0, MAX_METRICS)) {
-    const s = run.seriesOf(name)!;
-    const sum = s.summary();
-    metrics.push({
-      name,
-      count: sum.count,
-      lastStep: sum.lastStep,
-      last: toWire(sum.last),
-      min: toWire(sum.min),
-      max: toWire(sum.max),
-      series: bucketsOf(s).toWire(s, buckets),
-    });
-  }
   const cwd = process.cwd();
   const root = run.dir ? path.dirname(path.dirname(run.dir)) : "";
-  const payload: RunPayload = {
-    v: PROTOCOL_VERSION,
-    kind: "run",
-    id: run.id,
-    experiment: run.experiment,
-    number: run.number,
-    name: run.name,
-    status: run.status,
-    tags: [...run.tags],
-    startTime: rec.startTime,
-    sentAt: Date.now(),
-    config: entries.slice(0, MAX_CONFIG),
-    metrics,
-    artifacts: rec.artifacts.slice(-MAX_ARTIFACTS).map((a) => ({
-      name: a.version ? `${a.name}_${a.version}` : a.name,
-      path: run.dir ? path.relative(cwd, path.join(run.dir, a.file)) : a.file,
-      size: a.size,
-      format: a.format,
-      mediaType: a.mediaType,
-    })),
-    root: root ? path.relative(cwd, root) || "." : "",
-    cwd,
-  };
-  if (rec.endTime !== undefined) payload.endTime = rec.endTime;
-  if (rec.error) payload.error = { message: truncate(rec.error.message, 2000), ...(rec.error.stack ? { stack: truncate(rec.error.stack, 4000) } : {}) };
-  if (rec.rerunOf) payload.rerunOf = rec.rerunOf;
-  return payload;
+  return buildPayload(
+    {
+      record: run.record(),
+      series: (name, n) => {
+        const s = run.seriesOf(name)!;
+        return bucketsOf(s).toWire(s, n);
+      },
+      runDir: run.dir ? path.relative(cwd, run.dir) : "",
+      root: root ? path.relative(cwd, root) || "." : "",
+      cwd,
+      sentAt: Date.now(),
+    },
+    buckets,
+  );
 }
 
 /**

@@ -6,13 +6,8 @@ const SHIFT = 14;
 const CHUNK = 1 << SHIFT; // 16,384 points a chunk
 const MASK = CHUNK - 1;
 
-export interface MetricSummary {
-  count: number;
-  lastStep: number;
-  last: number;
-  min: number;
-  max: number;
-}
+export type { MetricSummary } from "../protocol";
+import type { MetricSummary } from "../protocol";
 
 export class Series {
   readonly name: string;
@@ -24,17 +19,15 @@ export class Series {
   lastStep = -1;
   min = NaN;
   max = NaN;
+  nan = 0;
+  posInf = 0;
+  negInf = 0;
   private steps: Float64Array[] = [];
   private values: Float64Array[] = [];
   private times: Float64Array[] = [];
 
   constructor(name: string) {
     this.name = name;
-  }
-
-  /** The step the next point gets when none is given. */
-  get nextStep(): number {
-    return this.lastStep + 1;
   }
 
   push(step: number, value: number, time: number): void {
@@ -68,14 +61,25 @@ export class Series {
     let { min, max } = this;
     for (let i = this.summarized; i < this.count; i++) {
       const v = this.value(i);
-      if (Number.isNaN(v)) continue;
+      if (v - v !== 0) {
+        if (v !== v) {
+          this.nan++;
+          continue;
+        }
+        if (v > 0) this.posInf++;
+        else this.negInf++;
+      }
       if (!(v >= min)) min = Number.isNaN(min) ? v : Math.min(min, v);
       if (!(v <= max)) max = Number.isNaN(max) ? v : Math.max(max, v);
     }
     this.min = min;
     this.max = max;
     this.summarized = this.count;
-    return { count: this.count, lastStep: this.lastStep, last: this.count ? this.value(this.count - 1) : NaN, min, max };
+    const out: MetricSummary = { count: this.count, lastStep: this.lastStep, last: this.count ? this.value(this.count - 1) : NaN, min, max };
+    if (this.nan) out.nan = this.nan;
+    if (this.posInf) out.posInf = this.posInf;
+    if (this.negInf) out.negInf = this.negInf;
+    return out;
   }
 
   /** Copies of all points as plain typed arrays. */

@@ -14,9 +14,10 @@ export interface PointSource {
 }
 
 /**
- * Reduce a series to at most `buckets` min/max buckets over its index range, keeping the
- * last point exact as its own bucket. NaN points are skipped for min/max unless a bucket
- * holds nothing else.
+ * Reduce a series to at most `buckets` min/max buckets over its index range, keeping the last
+ * point exact as its own bucket. Min and max are over finite points; NaN and ±Infinity points
+ * are counted per bucket in `bad` (present only when there are any), so a chart can mark them
+ * instead of drawing a diverging loss as a healthy line.
  * @example
  * const s = downsample(steps, values, steps.length, 200);
  */
@@ -29,44 +30,46 @@ export function downsample(steps: NumberList, values: NumberList, count: number,
   );
 }
 
+/** Ends a series: the last point exact, and `bad` dropped when no bucket has a non-finite point. */
+function finish(out: WireSeries & { bad: number[] }, step: number, last: number): WireSeries {
+  out.step.push(step);
+  out.min.push(toWire(last));
+  out.max.push(toWire(last));
+  out.bad.push(Number.isFinite(last) ? 0 : 1);
+  if (!out.bad.some((x) => x > 0)) delete (out as WireSeries).bad;
+  return out;
+}
+
 /** {@link downsample} over accessor functions, for storage that is not one array (chunked series). */
 export function downsampleBy(stepAt: (i: number) => number, valueAt: (i: number) => number, count: number, buckets = 200): WireSeries {
-  const out: WireSeries = { step: [], min: [], max: [] };
-  if (count <= 0) return out;
+  const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
+  if (count <= 0) return { step: [], min: [], max: [] };
   const body = count - 1; // the last point travels on its own
   const n = Math.max(1, buckets - 1);
-  if (body <= n) {
-    for (let i = 0; i < body; i++) {
+  const size = body <= n ? 1 : body / n;
+  const groups = body <= n ? body : n;
+  for (let b = 0; b < groups; b++) {
+    const from = Math.floor(b * size);
+    const to = Math.min(body, Math.floor((b + 1) * size));
+    if (to <= from) continue;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let bad = 0;
+    for (let i = from; i < to; i++) {
       const v = valueAt(i);
-      out.step.push(stepAt(i));
-      out.min.push(toWire(v));
-      out.max.push(toWire(v));
-    }
-  } else {
-    const size = body / n;
-    for (let b = 0; b < n; b++) {
-      const from = Math.floor(b * size);
-      const to = Math.min(body, Math.floor((b + 1) * size));
-      if (to <= from) continue;
-      let lo = Infinity;
-      let hi = -Infinity;
-      let seen = false;
-      for (let i = from; i < to; i++) {
-        const v = valueAt(i);
-        if (v !== v) continue;
-        seen = true;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+      if (v - v !== 0) {
+        bad++;
+        continue;
       }
-      out.step.push(stepAt(from));
-      out.min.push(seen ? toWire(lo) : "NaN");
-      out.max.push(seen ? toWire(hi) : "NaN");
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
+    out.step.push(stepAt(from));
+    out.min.push(bad === to - from ? "NaN" : lo);
+    out.max.push(bad === to - from ? "NaN" : hi);
+    out.bad.push(bad);
   }
-  out.step.push(stepAt(count - 1));
-  out.min.push(toWire(valueAt(count - 1)));
-  out.max.push(toWire(valueAt(count - 1)));
-  return out;
+  return finish(out, stepAt(count - 1), valueAt(count - 1));
 }
 
 /** Buckets kept per series before two neighbours merge into one (the width doubles). */
@@ -75,7 +78,8 @@ const KEEP = 512;
 /**
  * A series' min/max buckets, kept up to date incrementally: each update folds in only the
  * points added since the last one, so a card update costs O(new points + buckets), not
- * O(all points). Bucket widths are powers of two in points, so merging stays exact.
+ * O(all points). Bucket widths are powers of two in points, so merging stays exact. The same
+ * rule as {@link downsample}: min and max over finite points, non-finite points counted.
  */
 export class IncrementalBuckets {
   private width = 1;
@@ -83,6 +87,7 @@ export class IncrementalBuckets {
   private readonly step: number[] = [];
   private readonly min: number[] = [];
   private readonly max: number[] = [];
+  private readonly bad: number[] = [];
 
   /** Fold points [folded, series.count) into the buckets. */
   update(series: PointSource): void {
@@ -90,17 +95,19 @@ export class IncrementalBuckets {
     for (let i = this.folded; i < n; i++) {
       const b = Math.floor(i / this.width);
       const v = series.value(i);
+      const finite = v - v === 0;
       if (b === this.step.length) {
         this.step.push(series.step(i));
-        this.min.push(v === v ? v : NaN);
-        this.max.push(v === v ? v : NaN);
+        this.min.push(finite ? v : NaN);
+        this.max.push(finite ? v : NaN);
+        this.bad.push(finite ? 0 : 1);
         if (this.step.length > KEEP) this.halve();
-      } else if (v === v) {
+      } else if (finite) {
         const lo = this.min[b];
         const hi = this.max[b];
         if (!(v >= lo)) this.min[b] = lo === lo ? Math.min(lo, v) : v;
         if (!(v <= hi)) this.max[b] = hi === hi ? Math.max(hi, v) : v;
-      }
+      } else this.bad[b]++;
     }
     this.folded = n;
   }
@@ -108,29 +115,28 @@ export class IncrementalBuckets {
   /** At most `buckets` buckets (neighbours merged as needed), then the last point exactly. */
   toWire(series: PointSource, buckets: number): WireSeries {
     this.update(series);
-    const out: WireSeries = { step: [], min: [], max: [] };
+    const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
     const n = series.count;
-    if (n === 0) return out;
+    if (n === 0) return { step: [], min: [], max: [] };
     const body = Math.max(1, buckets - 1);
     const group = Math.max(1, Math.ceil(this.step.length / body));
     for (let b = 0; b < this.step.length; b += group) {
       let lo = NaN;
       let hi = NaN;
+      let bad = 0;
       for (let k = b; k < Math.min(b + group, this.step.length); k++) {
         const a = this.min[k];
         const z = this.max[k];
         if (a === a) lo = lo === lo ? Math.min(lo, a) : a;
         if (z === z) hi = hi === hi ? Math.max(hi, z) : z;
+        bad += this.bad[k];
       }
       out.step.push(this.step[b]);
       out.min.push(toWire(lo));
       out.max.push(toWire(hi));
+      out.bad.push(bad);
     }
-    const last = series.value(n - 1);
-    out.step.push(series.step(n - 1));
-    out.min.push(toWire(last));
-    out.max.push(toWire(last));
-    return out;
+    return finish(out, series.step(n - 1), series.value(n - 1));
   }
 
   private halve(): void {
@@ -144,12 +150,14 @@ export class IncrementalBuckets {
         const hi = [this.max[a], this.max[b]].filter((x) => x === x);
         this.min[k] = lo.length ? Math.min(...lo) : NaN;
         this.max[k] = hi.length ? Math.max(...hi) : NaN;
+        this.bad[k] = this.bad[a] + this.bad[b];
       } else {
         this.min[k] = this.min[a];
         this.max[k] = this.max[a];
+        this.bad[k] = this.bad[a];
       }
     }
-    this.step.length = this.min.length = this.max.length = m;
+    this.step.length = this.min.length = this.max.length = this.bad.length = m;
     this.width *= 2;
   }
 }

@@ -21,8 +21,11 @@ export type MimeType = (typeof MIME)[keyof typeof MIME];
 export interface WireSeries {
   /** First step of each bucket. */
   step: number[];
+  /** Smallest and largest finite value of each bucket ("NaN" when the bucket has no finite point). */
   min: WireNumber[];
   max: WireNumber[];
+  /** NaN and ±Infinity points in each bucket; absent when there are none. */
+  bad?: number[];
 }
 
 export interface WireMetric {
@@ -138,6 +141,7 @@ function checkSeries(s: unknown): boolean {
     Array.isArray(max) &&
     step.length === min.length &&
     min.length === max.length &&
+    (s.bad === undefined || (Array.isArray(s.bad) && s.bad.length === step.length && s.bad.every((x) => typeof x === "number"))) &&
     step.every((x) => typeof x === "number") &&
     min.every(isWireNumber) &&
     max.every(isWireNumber)
