@@ -5,12 +5,10 @@
 import * as path from "node:path";
 import { parseArgs } from "./args";
 import { UsageError, type Command } from "./command";
-import { FileStore, defaultRoot } from "../store/store";
+import { csvField, formatDuration, formatNumber, textTable as renderTable, type RunRecord } from "../protocol";
+import { defaultRoot } from "../history/paths";
 import { listExperiments, readHistory } from "../history/read";
 import { runsColumns } from "../history/table";
-import { formatDuration, formatNumber } from "../display/card";
-import { csvField } from "../metrics/csv";
-import type { RunRecord } from "../run/types";
 
 const usage = `Usage: labnote runs [--root DIR] [--experiment NAME] [--format table|csv|json] [--all-columns]
 
@@ -46,10 +44,7 @@ export function pickColumns(cols: Record<string, unknown[]>, all: boolean): stri
 export function textTable(records: readonly RunRecord[], all = false): string {
   const cols = runsColumns(records);
   const names = pickColumns(cols, all);
-  const rows = records.map((_, i) => names.map((c) => show(cols[c][i], c)));
-  const widths = names.map((c, j) => Math.min(32, Math.max(c.length, ...rows.map((r) => r[j].length))));
-  const fmt = (vals: string[]) => vals.map((v, j) => (v.length > widths[j] ? v.slice(0, widths[j] - 1) + "…" : v).padEnd(widths[j])).join("  ").trimEnd();
-  return [fmt(names), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)].join("\n");
+  return renderTable(names, records.map((_, i) => names.map((c) => show(cols[c][i], c))));
 }
 
 export const command: Command = {
@@ -62,14 +57,13 @@ export const command: Command = {
     const root = path.resolve(typeof flags.root === "string" ? flags.root : defaultRoot());
     const format = (flags.format as string | undefined) ?? "table";
     if (!["table", "csv", "json"].includes(format)) throw new UsageError(`--format must be table, csv or json, not "${format}"`);
-    const store = new FileStore(root);
     const experiments = typeof flags.experiment === "string" ? [flags.experiment] : listExperiments(root);
     if (experiments.length === 0) {
       console.error(`labnote runs: no experiments under ${root}`);
       return 1;
     }
     for (const name of experiments) {
-      const records = readHistory(store, name);
+      const records = readHistory(root, name);
       if (format === "json") {
         console.log(JSON.stringify(records, null, 2));
         continue;

@@ -1,15 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError } from "../errors";
-import { Experiment, type Captured } from "../experiment/experiment";
-import type { Run } from "../run/run";
-import type { ArtifactRecord } from "../run/types";
-import { applyUpdate, cloneConfig, type ConfigObject } from "../config/resolve";
-import { loadConfig } from "../config/load";
-import { injectArguments } from "../config/inject";
-import { csvField } from "../metrics/csv";
-import { isPlainObject } from "../util/json";
-import { checkSegment, describe } from "../util/names";
+import { LabnoteError, checkSegment, csvField, describe, isPlainObject, type ArtifactRecord } from "../protocol";
+import { openExperiment } from "../compose";
+import { startRunSync, type Captured, type Experiment } from "../core/experiment";
+import { runState, type Run } from "../core/run";
+import { applyUpdate, cloneConfig, type ConfigObject } from "../core/config/resolve";
+import { loadConfig } from "../core/config/load";
+import { injectArguments } from "../core/config/inject";
 
 /**
  * The ExperimentManager package's words over labnote: an experiment with a main run that
@@ -77,7 +74,7 @@ export class ManagedExperiment {
     if (!Array.isArray(values) || !Array.isArray(header) || values.length !== header.length)
       throw new LabnoteError("INVALID_VALUE", `Cannot log scalars to "${file}"`, `values and header must be arrays of the same length (got ${describe(values)} and ${describe(header)})`);
     checkSegment("scalars file", file);
-    const s = step ?? (run.seriesOf(`${file}/${header[0]}`)?.lastStep ?? -1) + 1;
+    const s = step ?? (runState(run).metrics.series.get(`${file}/${header[0]}`)?.lastStep ?? -1) + 1;
     const entries: Record<string, number> = {};
     header.forEach((h, i) => (entries[`${file}/${h}`] = values[i]));
     run.log(entries, s);
@@ -99,13 +96,12 @@ export class ManagedExperiment {
   private target(): Run {
     const open = this.inner.current;
     if (open) return open;
-    this.mainRun = this.inner.startSync({ name: "main", span: true });
+    this.mainRun = startRunSync(this.inner, { name: "main", span: true });
     return this.mainRun;
   }
 
   private make(): Experiment {
-    const e = new Experiment(this.name, { root: this.experimentsDir, ghost: this.ghost, config: this.config });
-    e.init();
+    const e = openExperiment(this.name, { root: this.experimentsDir, ghost: this.ghost, config: this.config });
     return e;
   }
 

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
-import { LabnoteError } from "../errors";
-import { experiment, type Experiment } from "../experiment/experiment";
-import type { Run } from "../run/run";
-import { FileStore } from "../store/store";
+import * as path from "node:path";
+import { LabnoteError, describe } from "../protocol";
+import { experiment } from "../compose";
+import { startRunSync, type Experiment } from "../core/experiment";
+import { runState, type Run } from "../core/run";
 import { readHistory } from "../history/read";
-import { describe } from "../util/names";
 
 /** One version of an experiment, as the experiment_manager API returns it. */
 export interface ExperimentManagerRecord {
@@ -52,9 +52,9 @@ export class ExperimentManager {
     const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
     for (const k of DEFAULT_METADATA) if (!(k in metadata)) metadata[k] = "unknown";
     const exp: Experiment = await experiment(id, { root: this.logDir, config: options.hyperparameters ?? {}, capture: { sources: false, output: false } });
-    const run = exp.startSync({ name: options.configName, span: true, metadata: { configName: options.configName, metadata, metrics: {}, checkpoints: [] } });
+    const run = startRunSync(exp, { name: options.configName, span: true, metadata: { configName: options.configName, metadata, metrics: {}, checkpoints: [] } });
     this.active = { exp, run };
-    run.flush(Date.now(), true);
+    runState(run).flush(Date.now(), true);
     return this.toRecord(run);
   }
 
@@ -66,12 +66,12 @@ export class ExperimentManager {
     for (const [name, v] of Object.entries(metrics)) {
       const list = typeof v === "number" ? [...(stored[name] ?? []), v] : Array.from(v);
       for (const x of list) if (typeof x !== "number") throw new LabnoteError("INVALID_VALUE", `Cannot log metric "${name}"`, `expected numbers, got ${describe(x)}`);
-      const logged = run.seriesOf(name)?.count ?? 0;
+      const logged = runState(run).metrics.series.get(name)?.count ?? 0;
       for (let i = logged; i < list.length; i++) run.log(name, list[i], i);
       stored[name] = list;
     }
     run.setMetadata({ metrics: stored });
-    run.flush(Date.now(), true);
+    runState(run).flush(Date.now(), true);
   }
 
   /** Record a checkpoint of the active version (the file is copied into the run when it exists). */
@@ -81,13 +81,12 @@ export class ExperimentManager {
     if (fs.existsSync(checkpointPath)) await run.addCheckpoint(checkpointPath);
     const list = [...(run.record().metadata.checkpoints as string[]), checkpointPath];
     run.setMetadata({ checkpoints: list });
-    run.flush(Date.now(), true);
+    runState(run).flush(Date.now(), true);
   }
 
   /** One entry per version of the experiment, oldest first. */
   async readHistory(experimentId: string): Promise<ExperimentManagerRecord[]> {
-    const store = new FileStore(this.logDir);
-    return readHistory(store, experimentId).map((r) => ({
+    return readHistory(path.resolve(this.logDir), experimentId).map((r) => ({
       experimentId: r.experiment,
       version: r.number,
       createdAt: new Date(r.startTime).toISOString(),

@@ -1,15 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Saver, SaverTest } from "../artifacts/formats";
-import { LabnoteError, storeError } from "../errors";
-import { parseMetrics, type MetricPoints } from "../metrics/csv";
-import type { Histogram } from "../metrics/histogram";
-import { loadArtifact } from "../run/run";
-import type { RunRecord } from "../run/types";
-import type { FileStore } from "../store/store";
-import { readJsonMaybe } from "../store/atomic";
-import { inside } from "../util/names";
-import { readOnlyView } from "../config/freeze";
+import { LabnoteError, RUN_FILES, blobPath, parseMetricsCsv, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
+import { findArtifact } from "./artifacts";
+import { inside } from "./paths";
+
+/** Turns an artifact's bytes back into the value that was saved (the experiment's savers). */
+export type ArtifactDecoder = (rec: ArtifactRecord, data: Buffer) => Promise<unknown>;
+
+function readJsonMaybe<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A run read back from disk, read-only: its record, metrics, artifacts, output and sources.
@@ -21,11 +25,17 @@ export class FinishedRun<C = Record<string, unknown>> {
   readonly record: RunRecord;
   readonly dir: string;
 
-  constructor(record: RunRecord, dir: string, store: FileStore, savers: [SaverTest, Saver][]) {
+  private constructor(record: RunRecord, dir: string, root: string, decode: ArtifactDecoder, view: (config: unknown) => unknown) {
     this.record = record;
     this.dir = dir;
-    this.store = store;
-    this.savers = savers;
+    this.root = root;
+    this.decode = decode;
+    this.view = view;
+  }
+
+  /** @internal Reopen a run from its record; `view` makes the read-only config. */
+  static open<C>(record: RunRecord, dir: string, root: string, decode: ArtifactDecoder, view: (config: unknown) => unknown): FinishedRun<C> {
+    return new FinishedRun<C>(record, dir, root, decode, view);
   }
 
   get id(): string {
@@ -42,7 +52,7 @@ export class FinishedRun<C = Record<string, unknown>> {
   }
   /** The run's final config, read-only. */
   get config(): C {
-    return readOnlyView(this.record.config) as C;
+    return this.view(this.record.config) as C;
   }
 
   /** All points of a metric, read from `metrics.csv` (a torn last line is skipped). */
@@ -64,7 +74,7 @@ export class FinishedRun<C = Record<string, unknown>> {
   histograms(name: string): Histogram[] {
     let text = "";
     try {
-      text = fs.readFileSync(path.join(this.dir, "histograms.jsonl"), "utf8");
+      text = fs.readFileSync(path.join(this.dir, RUN_FILES.histograms), "utf8");
     } catch {
       return [];
     }
@@ -83,20 +93,21 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** Load an artifact by name (newest version) or exact stored name. */
   async load(name: string, options: { version?: number } = {}): Promise<unknown> {
-    return loadArtifact(this.id, this.record.artifacts ?? [], name, options.version, this.savers, (rel) => {
-      const file = inside(this.dir, rel);
-      try {
-        return fs.readFileSync(file);
-      } catch (e) {
-        throw storeError("read", file, e);
-      }
-    });
+    const rec = findArtifact(this.id, this.record.artifacts, name, options.version);
+    const file = inside(this.dir, rec.file);
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch (e) {
+      throw storeError("read", file, e);
+    }
+    return this.decode(rec, data);
   }
 
   /** What the run printed (stdout, and stderr lines marked `[stderr]`). */
   output(): string {
     try {
-      return fs.readFileSync(path.join(this.dir, "output.log"), "utf8");
+      return fs.readFileSync(path.join(this.dir, RUN_FILES.output), "utf8");
     } catch {
       return "";
     }
@@ -104,21 +115,21 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** Host, git and dependency information captured at the start. */
   env(): Record<string, unknown> {
-    return readJsonMaybe<Record<string, unknown>>(path.join(this.dir, "env.json")) ?? {};
+    return readJsonMaybe<Record<string, unknown>>(path.join(this.dir, RUN_FILES.env)) ?? {};
   }
 
   /** The project's source files as they were when the run started. */
   sources(): { path: string; sha256: string; size: number; text(): string }[] {
-    const s = readJsonMaybe<{ files: { path: string; sha256: string; size: number }[] }>(path.join(this.dir, "sources.json"));
-    return (s?.files ?? []).map((f) => ({ ...f, text: () => fs.readFileSync(this.store.blobPath(f.sha256), "utf8") }));
+    const s = readJsonMaybe<{ files: { path: string; sha256: string; size: number }[] }>(path.join(this.dir, RUN_FILES.sources));
+    return (s?.files ?? []).map((f) => ({ ...f, text: () => fs.readFileSync(path.join(this.root, blobPath(f.sha256)), "utf8") }));
   }
 
   /** The notebook cells executed while the run was open, with their source text. */
   cells(): (RunRecord["cells"][number] & { source: string })[] {
-    return (this.record.cells ?? []).map((c) => {
+    return this.record.cells.map((c) => {
       let source = "";
       try {
-        source = fs.readFileSync(this.store.blobPath(c.sha256), "utf8");
+        source = fs.readFileSync(path.join(this.root, blobPath(c.sha256)), "utf8");
       } catch {
         /* blob missing: keep the record */
       }
@@ -144,13 +155,14 @@ export class FinishedRun<C = Record<string, unknown>> {
   private readMetrics(only?: string): Map<string, MetricPoints> {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.dir, "metrics.csv"), "utf8");
+      text = fs.readFileSync(path.join(this.dir, RUN_FILES.metrics), "utf8");
     } catch {
       return new Map();
     }
-    return parseMetrics(text, only);
+    return parseMetricsCsv(text, only);
   }
 
-  private readonly store: FileStore;
-  private readonly savers: [SaverTest, Saver][];
+  private readonly root: string;
+  private readonly decode: ArtifactDecoder;
+  private readonly view: (config: unknown) => unknown;
 }

@@ -1,16 +1,28 @@
+/**
+ * Reading run records from the store: one record, an experiment's history, the experiments
+ * under a root. Reading never writes: a record still `running` whose process is gone is shown
+ * `died` by the protocol's rule, and stays as it is on disk. A record that cannot be read is
+ * reported (the run and the reason), never dropped without a word.
+ */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LabnoteError } from "../errors";
-import type { RunRecord } from "../run/types";
-import { readJsonMaybe, writeAtomic } from "../store/atomic";
-import type { FileStore } from "../store/store";
-import { readNumber } from "../util/json";
+import { EXPERIMENT_FILE, LabnoteError, RUN_FILES, checkSegment, isRunFolder, parseRunRecord, storeError, withEffectiveStatus, type RunRecord } from "../protocol";
 
-/** A running run whose heartbeat is older than this is shown as `died`. */
-export const STALE_MS = 60_000;
+/** A run folder whose record could not be read. */
+export interface Unreadable {
+  /** `<experiment>/<number>` */
+  id: string;
+  /** The run's record file. */
+  file: string;
+  reason: string;
+}
 
-function pidAlive(pid: number): boolean {
+/** Called once for each run that is skipped because its record is unreadable. */
+export type OnUnreadable = (u: Unreadable) => void;
+
+/** True when the process `pid` of this machine is alive (a zombie is dead). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -25,59 +37,81 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether a run's process is alive, when this reader can know it (same host); undefined otherwise. */
+export function processAlive(rec: Pick<RunRecord, "pid" | "hostname">): boolean | undefined {
+  if (rec.hostname !== os.hostname() || typeof rec.pid !== "number" || rec.pid <= 0) return undefined;
+  if (rec.pid === process.pid) return true;
+  return pidAlive(rec.pid);
+}
+
+/** The folder of run `number` of `experiment` under `root`. */
+export function runDir(root: string, experiment: string, number: number): string {
+  return path.join(root, checkSegment("experiment", experiment), String(number));
+}
+
 /**
- * The status a reader should show: a `running` record whose process is gone (same host)
- * or whose heartbeat is stale is `died`. Returns true when the process is known dead.
+ * Read one run's record, its status as a reader shows it. `{ ok: false, reason }` when the
+ * folder has no readable record.
  */
-export function liveStatus(rec: RunRecord, now = Date.now()): { status: RunRecord["status"]; certain: boolean } {
-  if (rec.status !== "running") return { status: rec.status, certain: false };
-  if (rec.hostname === os.hostname() && typeof rec.pid === "number") {
-    if (rec.pid === process.pid) return { status: "running", certain: false };
-    if (!pidAlive(rec.pid)) return { status: "died", certain: true };
-    return { status: "running", certain: false };
+export function readRunRecord(root: string, experiment: string, number: number, now = Date.now()): { ok: true; record: RunRecord } | { ok: false; reason: string; file: string } {
+  const file = path.join(runDir(root, experiment, number), RUN_FILES.record);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "it has no run.json (the run's process may have been killed as it started)" : storeError("read", file, e).message;
+    return { ok: false, reason, file };
   }
-  return { status: now - rec.heartbeat > STALE_MS ? "died" : "running", certain: false };
+  const parsed = parseRunRecord(text);
+  if (!parsed.ok) return { ...parsed, file };
+  const rec = parsed.record;
+  if (rec.experiment !== experiment || rec.number !== number) return { ok: false, reason: `run.json says it is run ${rec.experiment}/${rec.number}`, file };
+  return { ok: true, record: withEffectiveStatus(rec, { now, alive: rec.status === "running" ? processAlive(rec) : undefined }) };
 }
 
-/** Fix up numbers that records store as strings (NaN, ±Infinity). */
-function normalize(rec: RunRecord): RunRecord {
-  for (const m of Object.values(rec.metrics ?? {})) {
-    m.last = readNumber(m.last);
-    m.min = readNumber(m.min);
-    m.max = readNumber(m.max);
+/** Run numbers present on disk, ascending. */
+export function runNumbers(root: string, experiment: string): number[] {
+  const dir = path.join(root, checkSegment("experiment", experiment));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw storeError("read", dir, e);
   }
-  return rec;
+  const out: number[] = [];
+  for (const n of names) if (isRunFolder(n)) out.push(Number(n));
+  return out.sort((a, b) => a - b);
 }
 
-/** Read one run's record, applying the `died` rule (and persisting it when the process is known dead). */
-export function readRunRecord(store: FileStore, experiment: string, number: number): RunRecord | undefined {
-  const file = path.join(store.runDir(experiment, number), "run.json");
-  const rec = readJsonMaybe<RunRecord>(file);
-  if (!rec || typeof rec !== "object" || rec.number !== number) return undefined;
-  const live = liveStatus(rec);
-  if (live.status === "died") {
-    rec.status = "died";
-    rec.endTime ??= rec.heartbeat;
-    rec.duration ??= rec.endTime - rec.startTime;
-    if (live.certain) {
-      try {
-        writeAtomic(file, JSON.stringify(rec, null, 2) + "\n");
-      } catch {
-        /* a read-only store still reads */
-      }
-    }
-  }
-  return normalize(rec);
-}
-
-/** Every run record of an experiment, oldest first, without reading metric points. */
-export function readHistory(store: FileStore, experiment: string): RunRecord[] {
+/**
+ * Every readable run record of an experiment, oldest first, without reading metric points.
+ * Each unreadable record is passed to `onUnreadable` (by default a warning line on stderr).
+ */
+export function readHistory(root: string, experiment: string, onUnreadable: OnUnreadable = warnUnreadable): RunRecord[] {
   const out: RunRecord[] = [];
-  for (const n of store.runNumbers(experiment)) {
-    const rec = readRunRecord(store, experiment, n);
-    if (rec) out.push(rec);
+  const now = Date.now();
+  for (const n of runNumbers(root, experiment)) {
+    const r = readRunRecord(root, experiment, n, now);
+    if (r.ok) out.push(r.record);
+    // A folder made a moment ago may not have its record yet: that is a run starting, not damage.
+    else if (!isFresh(path.dirname(r.file), now)) onUnreadable({ id: `${experiment}/${n}`, file: r.file, reason: r.reason });
   }
   return out;
+}
+
+function isFresh(dir: string, now: number): boolean {
+  try {
+    return now - fs.statSync(dir).mtimeMs < 5_000 && !fs.existsSync(path.join(dir, RUN_FILES.record));
+  } catch {
+    return false;
+  }
+}
+
+/** The default report of an unreadable record: one line on stderr naming the run and what is wrong. */
+export function warnUnreadable(u: Unreadable): void {
+  console.warn(`labnote: skipped run ${u.id}: ${u.reason} (${u.file})`);
 }
 
 /** The experiments under a store root. */
@@ -85,7 +119,7 @@ export function listExperiments(root: string): string[] {
   try {
     return fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith(".") && fs.existsSync(path.join(root, d.name, "experiment.json")))
+      .filter((d) => d.isDirectory() && !d.name.startsWith(".") && fs.existsSync(path.join(root, d.name, EXPERIMENT_FILE)))
       .map((d) => d.name)
       .sort();
   } catch {

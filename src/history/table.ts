@@ -1,6 +1,5 @@
 import * as aq from "arquero";
-import { isPlainObject } from "../util/json";
-import type { RunRecord } from "../run/types";
+import { isPlainObject, type RunRecord } from "../protocol";
 
 interface ConfigNode {
   column?: unknown[];

@@ -65,3 +65,22 @@ export function describeThrown(thrown: unknown): { name: string; message: string
     return { name: "Error", message: "a value that cannot be printed was thrown" };
   }
 }
+
+const FS_HINTS: Record<string, string> = {
+  ENOSPC: "no space left on device; free some space or point LABNOTE_DIR (or the root option) at another disk",
+  EDQUOT: "disk quota exceeded; free some space or point LABNOTE_DIR (or the root option) at another disk",
+  EACCES: "permission denied; choose a writable folder with the root option or LABNOTE_DIR",
+  EPERM: "operation not permitted; choose a writable folder with the root option or LABNOTE_DIR",
+  EROFS: "the file system is read-only; choose a writable folder with the root option or LABNOTE_DIR",
+  ENOTDIR: "a part of the path is a file, not a folder; choose another root",
+  EISDIR: "the path is a folder, not a file",
+  ENOENT: "no such file or folder",
+};
+
+/** Wrap a file-system error in a LabnoteError that names the path and says what to do. */
+export function storeError(op: "write" | "read", path: string, e: unknown): LabnoteError {
+  const raw = (e as { code?: unknown } | null)?.code;
+  const code = typeof raw === "string" ? raw : "";
+  const hint = FS_HINTS[code] ?? (e instanceof Error ? e.message : String(e));
+  return new LabnoteError(op === "write" ? "STORE_WRITE" : "STORE_READ", `Cannot ${op} ${path}`, `${hint}${code ? ` (${code})` : ""}`, { cause: e });
+}

@@ -17,3 +17,4 @@ export * from "./html";
 export * from "./errors";
 export * from "./text-table";
 export * from "./layout";
+export * from "./names";

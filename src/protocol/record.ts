@@ -100,6 +100,21 @@ export interface RunRecord {
   endedBy?: "end" | "callback" | "cell" | "span" | "signal" | "exit" | "shutdown";
 }
 
+/** One histogram of a metric at one step, as a line of `histograms.jsonl`. */
+export interface Histogram {
+  name: string;
+  step: number;
+  time: number;
+  /** Bucket edges, `counts.length + 1` of them. */
+  edges: number[];
+  counts: number[];
+  /** Values that were NaN or ±Infinity, counted apart. */
+  nan: number;
+  posInf: number;
+  negInf: number;
+  count: number;
+}
+
 /** A parsed record, or why it could not be read. */
 export type ParsedRecord = { ok: true; record: RunRecord } | { ok: false; reason: string };
 

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { experiment } from "../../src";
-import { MAX_BUNDLE_BYTES, runBundle } from "../../src/display/card";
-import { tableBundle, tablePayload } from "../../src/display/table";
+import { MAX_BUNDLE_BYTES, runBundle } from "../../src/sinks/notebook/card";
+import { tableBundle, tablePayload } from "../../src/sinks/notebook/table";
 import { MIME, decode } from "../../src/protocol";
+import { runState } from "../../src/core/run";
 import { tempDir } from "./tmp";
 
 const EVIL = `<img src=x onerror=alert(1)>`;
@@ -14,7 +15,7 @@ describe("display bundles", () => {
     const run = await exp.start({ name: EVIL, tags: [EVIL], config: { plain: `</table><script>alert(2)</script>` } });
     run.log(EVIL, 1);
     await run.save({ a: 1 }, "ok");
-    const bundle = runBundle(run);
+    const bundle = runBundle(runState(run).view);
     assert.deepEqual(Object.keys(bundle).sort(), [MIME.run, "application/vnd.vegalite.v5+json", "text/html", "text/plain"].sort());
     const html = bundle["text/html"] as string;
     assert.ok(!html.includes("<img"), "no raw <img> from user text");
@@ -37,7 +38,7 @@ describe("display bundles", () => {
     const exp = await experiment("big", { root: tempDir(), capture: false });
     const run = await exp.start();
     for (let m = 0; m < 30; m++) for (let i = 0; i < 20_000; i++) run.log(`metric_${m}_with_a_long_name`, Math.sin(i) * m + i);
-    const bundle = runBundle(run);
+    const bundle = runBundle(runState(run).view);
     const size = JSON.stringify(bundle).length;
     assert.ok(size <= MAX_BUNDLE_BYTES, `${size} bytes`);
     const d = decode(MIME.run, bundle[MIME.run]);

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { executeNotebook, repoRoot, venvPython, type ExecutedNotebook, type JupyterMessage } from "../helpers";
 import { MIME, type ProgressPayload, type RunPayload, type TablePayload } from "../../src/protocol";
-import type { RunRecord } from "../../src/run/types";
+import type { RunRecord } from "../../src/protocol";
 
 export { MIME };
 export type { ProgressPayload, RunPayload, TablePayload, RunRecord };

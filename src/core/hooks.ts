@@ -1,0 +1,22 @@
+import type { RunRecord } from "../protocol";
+import type { Run } from "./run";
+
+/**
+ * Hooks that a host (the notebook kernel) installs to shape runs: a context when a run is made
+ * (re-run links, notebook path), a call once it started (cards, cell scope), and a way to show a
+ * table in the cell output. Kept on globalThis so two loaded copies of labnote share one set.
+ */
+export interface HostHooks {
+  context?(exp: { readonly name: string }, info: { name: string; span: boolean }): { rerunOf?: string; notebook?: string } | undefined;
+  started?(exp: { readonly name: string }, run: Run<unknown>, info: { span: boolean; callback: boolean; widgets: boolean }): void;
+  /** Show the runs of an experiment in the cell output; false when there is no cell to show them in. */
+  showTable?(experiment: string, records: readonly RunRecord[]): boolean;
+}
+
+const KEY = Symbol.for("labnote.runHooks");
+
+/** The process's host hooks (shared by every loaded copy of labnote). */
+export function hostHooks(): HostHooks {
+  const g = globalThis as unknown as Record<symbol, HostHooks | undefined>;
+  return (g[KEY] ??= {});
+}
