@@ -134,7 +134,7 @@ elif [[ $LIB_OK == 0 && $EXT_OK == 0 ]]; then
   logged build npm run build
 elif [[ $LIB_OK == 0 ]]; then
   say "build: TypeScript to lib/ (the extension is up to date) ..."
-  logged build npx --no-install tsc -p tsconfig.json
+  logged build npm run build:lib
 else
   say "build: JupyterLab extension to labextension/dist/ (lib/ is up to date) ..."
   logged build npm run build:labextension --if-present

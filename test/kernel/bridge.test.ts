@@ -3,7 +3,7 @@
  * lifecycle (finish, throw, rejected top-level await, compile error, interrupt), shutdown, and
  * loading from folders with another tslab copy or none.
  *
- * Cells require the compiled bridge (lib/display/bridge.js) by absolute path.
+ * Cells require the compiled bridge (lib/kernel/bridge.js) by absolute path.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -23,8 +23,8 @@ import {
   type JupyterMessage,
 } from "../helpers";
 
-const BRIDGE = path.join(repoRoot, "lib", "display", "bridge.js");
-const SOURCE = path.join(repoRoot, "src", "display", "bridge.ts");
+const BRIDGE = path.join(repoRoot, "lib", "kernel", "bridge.js");
+const SOURCE = path.join(repoRoot, "src", "kernel", "bridge.ts");
 
 /** Builds lib/ when the compiled bridge is missing or older than its source. */
 function ensureBuilt(): void {
@@ -342,19 +342,18 @@ describe("the tslab bridge loaded from elsewhere", () => {
   before(async () => {
     ensureBuilt();
     dir = tempDir("copies");
-    // A copy of the compiled module in a folder with no node_modules anywhere above it.
-    bare = path.join(dir, "bare", "bridge.js");
-    fs.mkdirSync(path.dirname(bare), { recursive: true });
-    fs.copyFileSync(BRIDGE, bare);
+    // A copy of the compiled library in a folder with no node_modules anywhere above it.
+    const lib = path.dirname(path.dirname(BRIDGE));
+    fs.cpSync(lib, path.join(dir, "bare", "lib"), { recursive: true });
+    bare = path.join(dir, "bare", "lib", "kernel", "bridge.js");
     // A copy beside another "tslab" package, which the bridge must not take for the kernel's.
     const decoy = path.join(dir, "decoy", "node_modules", "tslab");
     fs.mkdirSync(path.join(decoy, "dist"), { recursive: true });
     fs.writeFileSync(path.join(decoy, "package.json"), JSON.stringify({ name: "tslab", version: "0.0.1", main: "dist/public.js" }));
     fs.writeFileSync(path.join(decoy, "dist", "jupyter.js"), "exports.lastWriteDisplayData = null;\n");
     fs.writeFileSync(path.join(decoy, "dist", "public.js"), "exports.jupyter = require('./jupyter');\nexports.versions = { tslab: '0.0.1' };\n");
-    decoyLib = path.join(dir, "decoy", "lib", "bridge.js");
-    fs.mkdirSync(path.dirname(decoyLib), { recursive: true });
-    fs.copyFileSync(BRIDGE, decoyLib);
+    fs.cpSync(lib, path.join(dir, "decoy", "lib"), { recursive: true });
+    decoyLib = path.join(dir, "decoy", "lib", "kernel", "bridge.js");
     kernel = await KernelSession.start({ cwd: dir });
   });
   after(async () => {

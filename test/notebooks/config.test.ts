@@ -87,8 +87,10 @@ describe("notebooks/config.ipynb", () => {
     const r = readRecord(nb.root, EXP, 5);
     assert.equal(r.config.learning_rate, 0.3);
     assert.deepEqual(r.added, ["learning_rate"]);
+    // added, not also counted as modified
+    assert.deepEqual(r.modified, []);
     const entry = cards(nb.messages).get(`${EXP}/5`)!.final.config.find((c) => c.key === "learning_rate");
-    assert.deepEqual(entry && [entry.value, entry.added, entry.modified], ["0.3", true, true]);
+    assert.deepEqual(entry && [entry.value, entry.added, entry.modified], ["0.3", true, false]);
   });
 
   it(
@@ -117,7 +119,7 @@ describe("notebooks/config.ipynb", () => {
   it("lists every run's modified and added keys from the history", () => {
     const text = cellText(nb.result, cellIndex(nb.result, "(await exp.history())"));
     assert.match(text, /^config\/3 tuned\s+completed modified=\[batchSize, optimizer\.name, optimizer\.momentum\] added=\[\]$/m);
-    assert.match(text, /^config\/5 typo\s+completed modified=\[learning_rate\] added=\[learning_rate\]$/m);
+    assert.match(text, /^config\/5 typo\s+completed modified=\[\] added=\[learning_rate\]$/m);
     assert.equal(text.trim().split("\n").length, 7);
   });
 
