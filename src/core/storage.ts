@@ -5,16 +5,11 @@
  */
 import * as fs from "node:fs";
 import { LabnoteError, storeError } from "../protocol";
+import type { BlobStore } from "./blobs";
 import type { RunSink } from "./events";
-import { sha256 } from "./util/hash";
 
-/** Content-addressed blobs: sources, cells and resources, stored once however many runs share them. */
-export interface BlobStore {
-  /** True when a blob with this hash is stored. */
-  hasBlob(sha: string): boolean;
-  /** Store bytes once by content hash; returns the hash. */
-  putBlob(data: Uint8Array, sha?: string): string;
-}
+export type { BlobStore };
+import { sha256 } from "./util/hash";
 
 /** One run's files. */
 export interface RunStorage extends BlobStore {

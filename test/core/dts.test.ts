@@ -47,4 +47,18 @@ describe("the shipped .d.ts", () => {
       assert.fail(`TypeScript 5.0 rejected a shipped .d.ts:\n${(e as { stdout: Buffer }).stdout}`);
     }
   });
+
+  it("shows users only what they may call on Experiment, Run and FinishedRun: no internals", { timeout: 120_000 }, () => {
+    execFileSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", path.join(repo, "tsconfig.json")], { stdio: "pipe" });
+    const internals = ["init", "startSync", "begin", "fault", "endSync", "drainSync", "addCell", "updateCell", "seriesOf", "notify", "checkOpen", "of", "open", "create"];
+    for (const file of ["core/experiment.d.ts", "core/run.d.ts", "history/finished.d.ts"]) {
+      const text = fs.readFileSync(path.join(repo, "lib", file), "utf8");
+      for (const name of internals) {
+        const member = new RegExp(`^\\s+(?:static\\s+)?(?:readonly\\s+)?${name}\\s*[(<:?]`, "m");
+        assert.doesNotMatch(text, member, `lib/${file} shows ${name}`);
+      }
+      // constructors are private: users open experiments with experiment() and get runs from them
+      assert.match(text, /private constructor\(\);/, `lib/${file} has a public constructor`);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BlobStore } from "../storage";
+import type { BlobStore } from "../blobs";
 import { sha256 } from "../util/hash";
 
 export interface SourceEntry {
