@@ -1,7 +1,8 @@
 /**
- * A small flag parser shared by the subcommands: `--name value`, `--name=value` and
- * boolean `--name`. Unknown flags are usage errors, never silently ignored.
+ * The flag parser shared by the subcommands, on node's util.parseArgs: `--name value`,
+ * `--name=value` and boolean `--name`. Unknown flags are usage errors, never silently ignored.
  */
+import { parseArgs as nodeParseArgs } from "node:util";
 import { UsageError } from "./command";
 
 /** What a flag takes: a value (`string`) or nothing (`boolean`). */
@@ -18,35 +19,29 @@ export interface ParsedArgs {
  * @example parseArgs(["--python", "py", "--user"], { python: "string", user: "boolean" })
  */
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
-  const flags: Record<string, string | boolean | undefined> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const kind = spec[name];
-    if (kind === undefined) throw new UsageError(`unknown option --${name}`);
-    if (kind === "boolean") {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-      continue;
-    }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = args[i + 1];
-      i++;
-    }
-    if (value === undefined || value === "") throw new UsageError(`--${name} needs a value`);
-    flags[name] = value;
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [name, type] of Object.entries(spec)) options[name] = { type };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError(usageMessage(e));
   }
-  return { flags, positional };
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === "string" && value === "") throw new UsageError(`--${name} needs a value`);
+    flags[name] = value as string | boolean;
+  }
+  return { flags, positional: parsed.positionals };
+}
+
+/** node's parse error as one short line that names the flag. */
+function usageMessage(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "an option";
+  const code = (e as { code?: unknown })?.code;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${flag}`;
+  if (/argument missing/.test(message)) return `${flag} needs a value`;
+  if (/does not take an argument/.test(message)) return `${flag} takes no value`;
+  return message;
 }

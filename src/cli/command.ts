@@ -1,3 +1,5 @@
+import { LabnoteError, isLabnoteError } from "../protocol";
+
 /**
  * The contract every subcommand module in `src/cli/` follows: it exports a `command`
  * with this shape, and `main.ts` finds it by file name (`labnote runs` loads `runs.js`).
@@ -15,11 +17,13 @@ export interface Command {
 }
 
 /** A usage error: the message is printed with the subcommand's usage, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
+export class UsageError extends LabnoteError {
+  constructor(detail: string) {
+    super("USAGE", "Invalid command line", detail);
+  }
 }
 
-/** Guard that checks `name`, so it holds across two loaded copies of this module. */
+/** True for a usage error, from any loaded copy of labnote. */
 export function isUsageError(error: unknown): error is UsageError {
-  return error instanceof Error && error.name === "UsageError";
+  return isLabnoteError(error) && error.code === "USAGE";
 }

@@ -51,4 +51,25 @@ describe("labnote runs", () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--format must be table, csv or json/);
   });
+
+  it("names a run whose record is damaged on stderr and lists the others", () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-damaged-"));
+    try {
+      fs.cpSync(root, copy, { recursive: true });
+      fs.writeFileSync(path.join(copy, "sweep/2/run.json"), "{\"format\": 1, \"experiment\": \"sw");
+      const r = labnote("runs", "--root", copy, "--experiment", "sweep");
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^sweep — 2 runs in /);
+      assert.match(r.err, /^labnote: skipped run sweep\/2: run\.json is not valid JSON .*sweep\/2\/run\.json\)$/m);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an unknown option with a usage error (exit 2)", () => {
+    const r = labnote("runs", "--colour");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown option --colour/);
+    assert.match(r.err, /Usage: labnote runs/);
+  });
 });

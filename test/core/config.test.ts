@@ -41,6 +41,43 @@ describe("config", () => {
     assert.deepEqual((await exp.history())[0].added, ["optimizer.momentun"]);
   });
 
+  it("counts a key the defaults lack as added only, not also as modified", async () => {
+    const exp = await experiment("c", { root: tempDir(), capture: false, config: defaults });
+    await warningsDuring(async () => {
+      const run = await exp.start({ config: { learning_rate: 0.3, lr: 0.02 } });
+      assert.deepEqual(run.record().added, ["learning_rate"]);
+      assert.deepEqual(run.record().modified, ["lr"]);
+      await run.end();
+    });
+  });
+
+  it("with strict: true refuses a key the defaults lack, naming it and the nearest default", async () => {
+    const exp = await experiment("c", { root: tempDir(), capture: false, config: defaults, strict: true });
+    await assert.rejects(exp.start({ config: { learning_rate: 0.3 } }), (e: unknown) => {
+      assert.ok(isLabnoteError(e));
+      assert.equal(e.code, "CONFIG_UNKNOWN_KEY");
+      assert.match(e.message, /"learning_rate" is not in the defaults of experiment "c".*did you mean "lr"\?/);
+      return true;
+    });
+    assert.equal(exp.openRuns.length, 0);
+    assert.equal((await exp.history()).length, 0, "no run was started");
+    const ok = await exp.start({ config: { lr: 0.5 } });
+    await ok.end();
+  });
+
+  it("with no defaults at all says so once, instead of a warning per key", async () => {
+    const exp = await experiment("nodefaults", { root: tempDir(), capture: false });
+    const warnings = await warningsDuring(async () => {
+      await exp.run(async () => undefined, { config: { a: 1, b: 2, c: { d: 3 } } });
+      await exp.run(async () => undefined, { config: { a: 2 } });
+    });
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /experiment "nodefaults" has no default config, so every config key is recorded as added/);
+    const [first] = await exp.history();
+    assert.deepEqual(first.added, ["a", "b", "c.d"]);
+    assert.deepEqual(first.modified, []);
+  });
+
   it("refuses an unknown named config, listing the known ones", async () => {
     const exp = await experiment("c", { root: tempDir(), capture: false, config: defaults, named: { fast: { epochs: 1 } } });
     await assert.rejects(exp.start({ named: ["fats"] }), (e: unknown) => isLabnoteError(e) && e.code === "UNKNOWN_NAMED_CONFIG" && /"fast"/.test(e.message));

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { experiment, isLabnoteError } from "../../src";
-import { tempDir } from "./tmp";
+import { tempDir, warningsDuring } from "./tmp";
 
 describe("history", () => {
   it("returns every run's record, oldest first, from run.json alone", async () => {
@@ -74,5 +74,44 @@ describe("history", () => {
     rec.heartbeat = Date.now();
     fs.writeFileSync(file, JSON.stringify(rec));
     assert.equal((await exp.history())[0].status, "running");
+  });
+
+  it("skips a damaged record with one line that names the run and what is wrong, in history and the runs table", async () => {
+    const root = tempDir();
+    const exp = await experiment("dmg", { root, capture: false });
+    for (let i = 0; i < 4; i++) await exp.run(async (run) => run.log("loss", i));
+    const full = fs.readFileSync(path.join(root, "dmg/2/run.json"), "utf8");
+    fs.writeFileSync(path.join(root, "dmg/2/run.json"), full.slice(0, full.length / 2)); // truncated
+    fs.writeFileSync(path.join(root, "dmg/3/run.json"), JSON.stringify({ experiment: "dmg", number: 3, status: "exploded", startTime: 1 }));
+    fs.rmSync(path.join(root, "dmg/4/run.json"));
+    fs.utimesSync(path.join(root, "dmg/4"), new Date(0), new Date(0)); // an old folder, not a run starting
+    let recs: unknown[] = [];
+    const warnings = await warningsDuring(async () => {
+      recs = await exp.history();
+    });
+    assert.deepEqual((recs as { id: string }[]).map((r) => r.id), ["dmg/1"]);
+    assert.equal(warnings.length, 3, warnings.join("\n"));
+    assert.match(warnings[0], /skipped run dmg\/2: run\.json is not valid JSON .*truncated/);
+    assert.match(warnings[1], /skipped run dmg\/3: run\.json has an unknown status "exploded"/);
+    assert.match(warnings[2], /skipped run dmg\/4: it has no run\.json/);
+    const table = await warningsDuring(async () => assert.equal((await exp.runs()).numRows(), 1));
+    assert.equal(table.length, 3);
+  });
+
+  it("reading a record never writes it", async () => {
+    const root = tempDir();
+    const exp = await experiment("ro", { root, capture: false });
+    await exp.run(async (run) => run.log("loss", 1));
+    const file = path.join(root, "ro/1/run.json");
+    const rec = JSON.parse(fs.readFileSync(file, "utf8"));
+    // a run of a process that is gone: readers say died, the file stays as it was
+    fs.writeFileSync(file, JSON.stringify({ ...rec, status: "running", pid: 2 ** 22 + 12345, endTime: undefined, duration: undefined }));
+    const before = fs.statSync(file).mtimeMs;
+    const text = fs.readFileSync(file, "utf8");
+    const [shown] = await exp.history();
+    assert.equal(shown.status, "died");
+    assert.equal(fs.readFileSync(file, "utf8"), text);
+    assert.equal(fs.statSync(file).mtimeMs, before);
+    assert.equal((await exp.getRun(1)).status, "died");
   });
 });

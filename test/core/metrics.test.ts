@@ -4,6 +4,9 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { experiment, isLabnoteError } from "../../src";
 import { tempDir } from "./tmp";
+import { MIME, decode } from "../../src/protocol";
+import { runState } from "../../src/core/run";
+import { runBundle } from "../../src/sinks/notebook/card";
 
 const quiet = { capture: false } as const;
 
@@ -49,6 +52,30 @@ describe("log", () => {
     assert.equal(s.min, -Infinity);
     assert.equal(s.max, Infinity);
     assert.equal(s.last, -5e-324);
+  });
+
+  it("counts NaN and infinite points in the summary and the card, and marks the chart buckets that hold them", async () => {
+    const exp = await experiment("nan", { root: tempDir(), capture: false });
+    const run = await exp.start();
+    for (let i = 0; i < 1000; i++) run.log("loss", i === 500 || i === 600 ? NaN : i === 700 ? Infinity : 1 / (i + 1));
+    const s = run.record().metrics.loss;
+    assert.deepEqual([s.count, s.nan, s.posInf, s.negInf], [1000, 2, 1, undefined]);
+    const bundle = runBundle(runState(run).view);
+    const d = decode(MIME.run, bundle[MIME.run]);
+    assert.ok(d.ok && d.payload.kind === "run");
+    if (d.ok && d.payload.kind === "run") {
+      const m = d.payload.metrics[0];
+      assert.deepEqual([m.nan, m.posInf], [2, 1]);
+      const bad = m.series.bad ?? [];
+      assert.equal(bad.reduce((a, b) => a + b, 0), 3, "the chart's buckets count every non-finite point");
+      // min and max of the buckets stay finite, so the line is drawn where the data is
+      assert.ok(m.series.max.every((v) => typeof v === "number"));
+    }
+    assert.match(bundle["text/plain"] as string, /loss: .*2 NaN · 1 ∞/);
+    assert.match(bundle["text/html"] as string, /2 NaN · 1 ∞/);
+    await run.end();
+    const [rec] = await exp.history();
+    assert.deepEqual([rec.metrics.loss.nan, rec.metrics.loss.posInf], [2, 1]);
   });
 
   it("rejects a non-number with an error that names the metric", async () => {
