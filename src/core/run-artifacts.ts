@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { LabnoteError, storeError, type ArtifactRecord, type ResourceRecord } from "../protocol";
 import { findArtifact } from "../history/artifacts";
 import { decodeArtifact, mediaTypeOf, pickSaver, typeName, type SaveOptions, type Saver, type SaverTest } from "./artifacts/formats";
-import type { RunStorage } from "./storage";
+import { readSource, type RunStorage } from "./storage";
 import { sha256 } from "./util/hash";
 import { checkRelativePath, describe } from "../protocol";
 
@@ -109,12 +109,7 @@ export class RunArtifacts {
   async addResource(file: string): Promise<ResourceRecord> {
     const host = this.host;
     host.checkOpen("addResource");
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(file);
-    } catch (e) {
-      throw storeError("read", file, e);
-    }
+    const data = readSource(file);
     const sha = host.storage.putBlob(data, sha256(data));
     const rec: ResourceRecord = { path: path.resolve(file), sha256: sha, size: data.length, time: Date.now() };
     host.addResource(rec);

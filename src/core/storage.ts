@@ -37,6 +37,15 @@ export interface ExperimentStorage extends BlobStore {
   allocateRun(experiment: string): { number: number; storage: RunStorage };
 }
 
+/** Read a file the user named (to copy into a run), with an error that says what and where. */
+export function readSource(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw storeError("read", file, e);
+  }
+}
+
 /** Storage that keeps a run's files in memory and writes nothing: ghost runs. */
 export class MemoryRunStorage implements RunStorage {
   readonly dir = undefined;
@@ -53,12 +62,7 @@ export class MemoryRunStorage implements RunStorage {
     this.files.set(rel, Buffer.from(data));
   }
   copyIn(source: string, rel: string): { size: number; sha256: string } {
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(source);
-    } catch (e) {
-      throw storeError("read", source, e);
-    }
+    const data = readSource(source);
     this.files.set(rel, data);
     return { size: data.length, sha256: sha256(data) };
   }

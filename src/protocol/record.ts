@@ -65,9 +65,9 @@ export interface CellRecord {
   notebook?: string;
 }
 
-/** Everything known about a run, as stored in `run.json`. Non-finite numbers are strings there. */
-export interface RunRecord {
-  format: 1;
+/** What names a run and says where it stands: shared by the record and the wire. */
+export interface RunHeading {
+  /** `<experiment>/<number>` */
   id: string;
   experiment: string;
   number: number;
@@ -76,6 +76,11 @@ export interface RunRecord {
   tags: string[];
   startTime: number;
   endTime?: number;
+}
+
+/** Everything known about a run, as stored in `run.json`. Non-finite numbers are strings there. */
+export interface RunRecord extends RunHeading {
+  format: 1;
   /** Milliseconds. */
   duration?: number;
   heartbeat: number;

@@ -4,6 +4,7 @@
  */
 import { isWireNumber, type WireNumber } from "./numbers";
 import { RUN_STATUSES, type RunStatus } from "./status";
+import type { RunHeading } from "./record";
 
 /** The payload version this module writes; a reader refuses anything newer. */
 export const PROTOCOL_VERSION = 1;
@@ -64,18 +65,10 @@ export interface WireArtifact {
   mediaType: string;
 }
 
-export interface RunPayload {
+/** A run card's state, as the kernel sends it and the panel shows it. */
+export interface RunPayload extends RunHeading {
   v: number;
   kind: "run";
-  /** `<experiment>/<number>` */
-  id: string;
-  experiment: string;
-  number: number;
-  name: string;
-  status: RunStatus;
-  tags: string[];
-  startTime: number;
-  endTime?: number;
   /** The run's last sign of life (ms since the epoch), for the died rule in readers. */
   heartbeat?: number;
   /** When this payload was made, so a reader can compute elapsed time. */

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EXPERIMENT_FILE, LabnoteError, blobPath, checkSegment, storeError } from "../../protocol";
-import type { ExperimentStorage, RunStorage } from "../../core/storage";
+import { readSource, type ExperimentStorage, type RunStorage } from "../../core/storage";
 import { sha256 } from "../../core/util/hash";
 import { inside } from "../../history/paths";
 import { runNumbers } from "../../history/read";
@@ -110,12 +110,7 @@ class FileRunStorage implements RunStorage {
     writeAtomic(file, data);
   }
   copyIn(source: string, rel: string): { size: number; sha256: string } {
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(source);
-    } catch (e) {
-      throw storeError("read", source, e);
-    }
+    const data = readSource(source);
     this.writeFile(rel, data);
     return { size: data.length, sha256: sha256(data) };
   }
