@@ -27,7 +27,7 @@
  *   inspector, and its execute_reply and idle status are held at `ZmqMessage.prototype.signAndSend`.
  */
 import * as path from "node:path";
-import { describeThrown } from "../protocol";
+import { LabnoteError, describeThrown } from "../protocol";
 
 /** The cell that is executing. */
 export interface CellInfo {
@@ -273,8 +273,8 @@ function createBridge(kernel: KernelInternals): KernelBridge {
   }
 
   function send(bundle: Record<string, unknown>, displayId: string, metadata: Record<string, unknown> | undefined, update: boolean): void {
-    if (bundle === null || typeof bundle !== "object") throw new TypeError("labnote: a display bundle must be an object");
-    if (typeof displayId !== "string" || displayId === "") throw new TypeError("labnote: a display id must be a non-empty string");
+    if (bundle === null || typeof bundle !== "object") throw new LabnoteError("INVALID_VALUE", "Cannot display", "a display bundle must be an object of MIME type → data");
+    if (typeof displayId !== "string" || displayId === "") throw new LabnoteError("INVALID_VALUE", "Cannot display", "a display id must be a non-empty string");
     if (shutDown) return;
     const write = kernel.jupyter.lastWriteDisplayData;
     // Null only before the first cell ran, when nothing in labnote can be calling yet.
@@ -334,7 +334,7 @@ function createBridge(kernel: KernelInternals): KernelBridge {
 }
 
 function subscribe<T>(set: Set<T>, cb: T): () => void {
-  if (typeof cb !== "function") throw new TypeError("labnote: a callback must be a function");
+  if (typeof cb !== "function") throw new LabnoteError("INVALID_VALUE", "Cannot subscribe to the kernel", "a callback must be a function");
   set.add(cb);
   return () => {
     set.delete(cb);
