@@ -54,7 +54,12 @@ function uninstall(args: readonly string[]): number {
       console.log(`labnote: left ${item.dir} in place: it has no ${item.marker}, so it is not ${item.what}`);
       continue;
     }
-    fs.rmSync(item.dir, { recursive: true, force: true });
+    try {
+      fs.rmSync(item.dir, { recursive: true, force: true });
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`cannot remove ${item.what} (${item.dir}): ${reason} (run as a user who may write there)`);
+    }
     console.log(`labnote: removed ${item.what} (${item.dir})`);
     removed++;
   }
