@@ -72,3 +72,46 @@ describe("labnote install", () => {
     assert.match(out, /cannot run Python "\/nonexistent\/python3"/);
   });
 });
+
+describe("labnote uninstall", () => {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-uninstall-"));
+  after(() => fs.rmSync(prefix, { recursive: true, force: true }));
+  const data = path.join(prefix, "share/jupyter");
+
+  it("removes the tslab and jslab kernel specs and the extension that install put under the same --prefix", () => {
+    const installed = labnote("install", "--python", venvPython(), "--prefix", prefix);
+    assert.equal(installed.code, 0, installed.out);
+    assert.ok(fs.existsSync(path.join(data, "labextensions/labnote-jupyterlab/package.json")), installed.out);
+    const { code, out } = labnote("uninstall", "--python", venvPython(), "--prefix", prefix);
+    assert.equal(code, 0, out);
+    assert.match(out, /removed the kernel spec tslab/);
+    assert.match(out, /removed the kernel spec jslab/);
+    assert.equal(fs.existsSync(path.join(data, "kernels/tslab")), false);
+    assert.equal(fs.existsSync(path.join(data, "kernels/jslab")), false);
+    assert.match(out, /removed the extension labnote-jupyterlab/);
+    assert.equal(fs.existsSync(path.join(data, "labextensions/labnote-jupyterlab")), false);
+  });
+
+  it("says there is nothing to remove, with exit code 0, where nothing is installed", () => {
+    const { code, out } = labnote("uninstall", "--prefix", prefix);
+    assert.equal(code, 0, out);
+    assert.match(out, /nothing to remove: no tslab or jslab kernel spec and no labnote-jupyterlab extension in /);
+    assert.match(out, /pass the --python and --sys-prefix, --user or --prefix that install was given/);
+  });
+
+  it("leaves a folder named tslab that holds no kernel.json in place", () => {
+    const stray = path.join(data, "kernels/tslab");
+    fs.mkdirSync(stray, { recursive: true });
+    fs.writeFileSync(path.join(stray, "notes.txt"), "mine\n");
+    const { code, out } = labnote("uninstall", "--prefix", prefix);
+    assert.equal(code, 0, out);
+    assert.match(out, /left .*kernels\/tslab in place: it has no kernel\.json/);
+    assert.equal(fs.readFileSync(path.join(stray, "notes.txt"), "utf8"), "mine\n");
+  });
+
+  it("says clearly when the Python it is given cannot run", () => {
+    const { code, out } = labnote("uninstall", "--python", "/nonexistent/python3", "--sys-prefix");
+    assert.equal(code, 1);
+    assert.match(out, /cannot run Python "\/nonexistent\/python3".*pass --python with the Python of your Jupyter/);
+  });
+});

@@ -29,6 +29,8 @@ export interface ExecuteNotebookOptions {
   readonly allowErrors?: boolean;
   /** Also write the executed notebook to this path. */
   readonly saveTo?: string;
+  /** The Python that runs nbclient, and so whose Jupyter has the kernel (default: the project's `.venv`). */
+  readonly python?: string;
 }
 
 /** A notebook cell as nbformat 4 stores it. */
@@ -97,7 +99,7 @@ export async function executeNotebook(
   // The kernel should see what it sees under JupyterLab, not the test runner's own markers.
   delete env.NODE_TEST_CONTEXT;
 
-  const child = spawn(venvPython(), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(options.python ?? venvPython(), args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
   // The runner stops when this pipe closes, so a killed test process leaves no kernel behind.
   child.stdin.on("error", () => {});
   let stderr = "";
