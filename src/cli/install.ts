@@ -3,6 +3,7 @@
  * and copies the prebuilt JupyterLab extension into the same Jupyter data directory.
  */
 import fs from "node:fs";
+import { LabnoteError } from "../protocol";
 import path from "node:path";
 import type { Command } from "./command";
 import {
@@ -37,11 +38,11 @@ function tslabBin(): string {
   try {
     pkgJson = require.resolve("tslab/package.json");
   } catch {
-    throw new Error("tslab is not installed: run npm ci (or npm install) in the labnote package first");
+    throw new LabnoteError("INSTALL", "Cannot install", "tslab is not installed: run npm ci (or npm install) in the labnote package first");
   }
   const pkg = JSON.parse(fs.readFileSync(pkgJson, "utf8")) as { bin?: string | Record<string, string> };
   const rel = typeof pkg.bin === "string" ? pkg.bin : pkg.bin?.tslab;
-  if (rel === undefined) throw new Error(`tslab's package.json names no "tslab" bin (${pkgJson})`);
+  if (rel === undefined) throw new LabnoteError("INSTALL", "Cannot install", `tslab's package.json names no "tslab" bin (${pkgJson})`);
   const bin = path.join(path.dirname(pkgJson), rel);
   try {
     fs.accessSync(bin, fs.constants.X_OK);
@@ -62,7 +63,7 @@ function installKernels(python: string, binary: string, target: Target): void {
   const result = run(process.execPath, args);
   const out = `${result.stdout}${result.stderr}`.trim();
   if (result.error !== undefined || result.status !== 0) {
-    throw new Error(`tslab's installer failed (exit ${result.status ?? "none"}):\n${out || result.error?.message}`);
+    throw new LabnoteError("INSTALL", "Cannot install", `tslab's installer failed (exit ${result.status ?? "none"}):\n${out || result.error?.message}`);
   }
   for (const line of out.split("\n")) if (line.trim() !== "") console.log(`  ${line.trim()}`);
 }

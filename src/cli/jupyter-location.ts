@@ -5,6 +5,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import fs from "node:fs";
+import { LabnoteError } from "../protocol";
 import path from "node:path";
 import { parseArgs, type FlagSpec } from "./args";
 import { UsageError } from "./command";
@@ -88,10 +89,12 @@ print(json.dumps({"sysPrefix": sys.prefix, "userDataDir": jupyter_data_dir(), "s
 export function pythonPaths(python: string): PythonPaths {
   const result = run(python, ["-c", PATHS_SCRIPT]);
   if (result.error !== undefined) {
-    throw new Error(`cannot run Python "${python}": ${result.error.message} (pass --python with the Python of your Jupyter)`);
+    throw new LabnoteError("INSTALL", "Cannot find Jupyter", `cannot run Python "${python}": ${result.error.message} (pass --python with the Python of your Jupyter)`);
   }
   if (result.status !== 0) {
-    throw new Error(
+    throw new LabnoteError(
+      "INSTALL",
+      "Cannot find Jupyter",
       `"${python}" has no Jupyter (jupyter_core): ${result.stderr.trim().split("\n").pop() ?? ""} ` +
         "(pass --python with the Python of your Jupyter, or pip install jupyterlab into it)",
     );

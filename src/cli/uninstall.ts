@@ -4,6 +4,7 @@
  * same options wrote them to.
  */
 import fs from "node:fs";
+import { LabnoteError } from "../protocol";
 import path from "node:path";
 import type { Command } from "./command";
 import {
@@ -58,7 +59,7 @@ function uninstall(args: readonly string[]): number {
       fs.rmSync(item.dir, { recursive: true, force: true });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      throw new Error(`cannot remove ${item.what} (${item.dir}): ${reason} (run as a user who may write there)`);
+      throw new LabnoteError("INSTALL", "Cannot uninstall", `cannot remove ${item.what} (${item.dir}): ${reason} (run as a user who may write there)`);
     }
     console.log(`labnote: removed ${item.what} (${item.dir})`);
     removed++;
