@@ -12,7 +12,7 @@ import type { Message } from "@lumino/messaging";
 import { Panel, Widget } from "@lumino/widgets";
 import type { LiveRun, LiveRuns } from "./model/live";
 import { runRegistry } from "./model/registry";
-import type { HistoryRun, Liveness, ReadFailure } from "./model/store";
+import type { HistoryRun, Liveness } from "./model/store";
 import type { StoreLocation, Stores } from "./model/stores";
 import { artifactAction, downloadName } from "./views/artifacts";
 import type { ArtifactHandler } from "./views/card";
@@ -22,6 +22,7 @@ import { h, setText } from "./views/dom";
 import { PanelHeader, type Tab } from "./views/header";
 import { HistoryTable } from "./views/history";
 import { LiveView } from "./views/live";
+import { storeMessage } from "./views/messages";
 import { seriesRows } from "./views/series";
 
 /** What the panel needs from JupyterLab. */
@@ -32,23 +33,6 @@ export interface ExperimentsPanelOptions {
 }
 
 const liveness: Liveness = { dead: (id) => runRegistry.isDead(id) };
-
-/** What History says when the store cannot be listed: missing is the normal empty state, anything else a failure. */
-export function storeMessage(loc: StoreLocation, failure?: ReadFailure): { text: string; error?: boolean } {
-  const where = `${loc.root.replace(/\/+$/, "") || "."}/`;
-  if (loc.path === undefined)
-    return {
-      text: `The store ${where} is outside the Jupyter server's root, so the panel cannot read it through the server. Start JupyterLab from a folder that contains the store, or keep the store inside the server's root (the panel's root is the "Store root" setting of labnote).`,
-      error: true,
-    };
-  if (!failure || failure.missing) return { text: `No runs on disk yet under ${where} — runs are written there as they happen.` };
-  const code = failure.status ? ` (HTTP ${failure.status})` : "";
-  const what = failure.status === 403 ? "the Jupyter server is not allowed to read it" : "the Jupyter server could not read it";
-  return {
-    text: `The store ${where} cannot be read: ${what}${code}: ${failure.message}. Check the folder's permissions for the user running JupyterLab, or point the "Store root" setting of labnote elsewhere.`,
-    error: true,
-  };
-}
 
 /** The Experiments side panel. */
 export class ExperimentsPanel extends Panel {

@@ -129,3 +129,10 @@ export function visibleRuns(
   });
   return keyed.map((x) => x.r);
 }
+
+/** Config keys whose values differ between runs (a key some runs lack differs), and how many are the same. */
+export function configDiff(runs: readonly HistoryRun[]): { differing: string[]; same: number } {
+  const keys = [...new Set(runs.flatMap((r) => [...r.config.keys()]))].sort();
+  const differing = keys.filter((k) => new Set(runs.map((r) => r.config.get(k) ?? "\u0000")).size > 1);
+  return { differing, same: keys.length - differing.length };
+}

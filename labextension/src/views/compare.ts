@@ -5,6 +5,7 @@
 import type { HistoryRun } from "../model/store";
 import { PALETTE } from "../theme";
 import { MetricChart } from "./chart";
+import { configDiff } from "./columns";
 import { configText, h } from "./dom";
 import type { ChartRow } from "./series";
 
@@ -12,13 +13,6 @@ import type { ChartRow } from "./series";
 export interface ComparedRun {
   run: HistoryRun;
   metrics: { name: string; rows: ChartRow[] }[];
-}
-
-/** Config keys whose values differ between runs (a key some runs lack differs), and how many are the same. */
-export function configDiff(runs: readonly HistoryRun[]): { differing: string[]; same: number } {
-  const keys = [...new Set(runs.flatMap((r) => [...r.config.keys()]))].sort();
-  const differing = keys.filter((k) => new Set(runs.map((r) => r.config.get(k) ?? "\u0000")).size > 1);
-  return { differing, same: keys.length - differing.length };
 }
 
 /** Overlaid charts and a config diff of the ticked runs. */

@@ -3,18 +3,10 @@ import { Widget } from "@lumino/widgets";
 import { Signal, type ISignal } from "@lumino/signaling";
 import type { Message } from "@lumino/messaging";
 import { h, setText } from "./dom";
+import { kernelLabel } from "./messages";
 
 /** The panel's two views. */
 export type Tab = "live" | "history";
-
-/**
- * What the header says of the kernel. A run that is running wins over the kernel's own status:
- * tslab reports `idle` while a cell awaits (and after a page reload), yet the run goes on.
- */
-export function kernelLabel(status: string, running: number): { text: string; status: string } {
-  if (running > 0) return { text: `kernel: ${running} run${running === 1 ? "" : "s"} running`, status: "running" };
-  return { text: status ? `kernel ${status}` : "", status };
-}
 
 /** Title, notebook name, kernel state and tabs. */
 export class PanelHeader extends Widget {
