@@ -47,6 +47,8 @@ const GONE = new Set(["dead", "autorestarting"]);
 const STOPPING = new Set(["restarting", "terminating"]);
 /** How long to wait for a stopping kernel to come back before treating its process as gone. */
 const STOP_WAIT_MS = 20_000;
+/** How many times, a second apart, a run inferred `died` has its record read again. */
+const RECHECKS = 10;
 /** How often runs known only from disk are re-read (the kernel writes a heartbeat every 5 s). */
 const DISK_POLL_MS = 10_000;
 
@@ -202,9 +204,10 @@ export class LiveRuns {
    * Read the records of the runs this kernel was running. `final`: the kernel's process is gone,
    * so a record still `running` shows `died`; otherwise only an end the record states is taken.
    */
-  private async _settle(final: boolean): Promise<void> {
-    const running = [...this._runs.values()].filter((r) => r.payload.status === "running");
+  private async _settle(final: boolean, only?: string[], attempt = 0): Promise<void> {
+    const running = [...this._runs.values()].filter((r) => (only ? only.includes(r.id) && r.payload.status === "died" : r.payload.status === "running"));
     if (!running.length) return;
+    const inferred: string[] = [];
     if (final) for (const r of running) this._options.registry.markDead(r.id);
     const store = this._options.store(this._root);
     await Promise.all(
@@ -219,13 +222,17 @@ export class LiveRuns {
           next = { ...p, status: record.status, sentAt: Math.max(now, p.sentAt + 1) };
           if (record.endTime !== undefined) next.endTime = record.endTime;
           if (record.error) next.error = { message: record.error.message, ...(record.error.stack ? { stack: record.error.stack } : {}) };
-        } else if (final) {
+        } else if (final && p.status === "running") {
           // No readable record, or one the dead process left `running`: the died rule.
           next = { ...p, status: "died", sentAt: Math.max(now, p.sentAt + 1), endTime: record?.heartbeat ?? p.heartbeat ?? p.sentAt };
         }
+        if (final && (!record || record.status === "running")) inferred.push(r.id);
         if (next) this._take(next, record ? "disk" : r.source);
       }),
     );
+    // A process stopped by a restart may still be writing its record when the kernel is seen
+    // gone: read again for a while, so a written `interrupted` replaces the inferred `died`.
+    if (inferred.length && attempt < RECHECKS && !this._disposed) setTimeout(() => void this._settle(true, inferred, attempt + 1), 1000);
   }
 
   /** Re-read, every few seconds, the running runs the kernel has not spoken of since the page loaded. */
