@@ -26,7 +26,8 @@ async function markPixels(page: Page, selector: string): Promise<number> {
       const ctx = c.getContext("2d");
       if (!ctx || !c.width || !c.height) continue;
       const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.abs(d[i] - 0xe8) < 12 && Math.abs(d[i + 1] - 0x11) < 12 && Math.abs(d[i + 2] - 0x2d) < 12) n++;
+      // Edges of the marks are partly transparent (the canvas has no background), their colour exact.
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 40 && Math.abs(d[i] - 0xe8) < 12 && Math.abs(d[i + 1] - 0x11) < 12 && Math.abs(d[i + 2] - 0x2d) < 12) n++;
     }
     return n;
   }, selector);
@@ -241,7 +242,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
     const menu = page.locator(`${PANEL} .jp-labnote-select`);
     for (const [file, name] of [["alpha.ipynb", "alpha"], ["beta.ipynb", "beta"], ["alpha.ipynb", "alpha"]]) {
-      await command(page, "docmanager:open", { path: file });
+      await page.click(`#jp-main-dock-panel .lm-TabBar-tab:has-text("${file}")`);
       await page.waitForFunction(([sel, f]) => document.querySelector(`${sel} .jp-labnote-panel-notebook`)?.textContent === f, [PANEL, file] as const, { timeout: 30_000 });
       await page.waitForFunction(([sel, n]) => document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`)?.value === n, [PANEL, name] as const, { timeout: 15_000 });
       assert.equal(await menu.inputValue(), name);
@@ -270,13 +271,13 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     const message = page.locator(`${PANEL} .jp-labnote-history-message`);
     await page.waitForFunction((sel) => /No runs on disk yet under experiments\//.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 15_000 });
     assert.equal(await message.evaluate((el) => el.classList.contains("jp-labnote-error")), false);
-    const put = (root: string | undefined) =>
-      page.evaluate(async (r) => {
-        const app = (window as any).jupyterapp;
-        const registry = await app.serviceManager.settings.fetch("labnote-jupyterlab:panel");
-        await app.serviceManager.settings.save("labnote-jupyterlab:panel", r === null ? "{}" : JSON.stringify({ root: r }));
-        return registry.id;
-      }, root ?? null);
+    // A person sets the panel's store root in the settings (here through the server's settings API), then reloads.
+    const put = async (root: string | undefined) => {
+      await page.evaluate((raw) => (window as any).jupyterapp.serviceManager.settings.save("labnote-jupyterlab:panel", raw), JSON.stringify(root === undefined ? {} : { root }));
+      await reloadLab(page, "fresh/new.ipynb");
+      await openPanel(page);
+      await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
+    };
     await put("../../elsewhere/experiments");
     try {
       await page.waitForFunction((sel) => /outside the Jupyter server's root/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 15_000 });
@@ -308,22 +309,36 @@ describe("a store the Jupyter server may not read", { timeout: 300_000 }, () => 
     await lab?.stop();
   });
 
-  it("shows the permission failure as that failure, with what to do, not as an empty store", async () => {
+  it("shows a record the server may not read, and a store that is not a folder, as those failures with what to do", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     writeNotebook(path.join(lab.root, "locked.ipynb"), ["1 + 1"]);
-    const store = path.join(lab.root, "experiments");
-    mkdirSync(path.join(store, "demo", "1"), { recursive: true });
-    writeFileSync(path.join(store, "demo", "1", "run.json"), "{}");
-    // A store folder nobody may list (as one made by another user with a private umask).
-    chmodSync(store, 0o000);
+    const store = path.join(lab.root, "experiments", "demo");
+    for (const n of [1, 2]) {
+      mkdirSync(path.join(store, String(n)), { recursive: true });
+      writeFileSync(path.join(store, String(n), "run.json"), JSON.stringify({ format: 1, experiment: "demo", number: n, name: `run ${n}`, status: "completed", startTime: Date.now() - 5000, endTime: Date.now(), heartbeat: Date.now() }));
+    }
+    // A record made by another user with a private umask.
+    chmodSync(path.join(store, "2", "run.json"), 0o000);
     await openNotebook(page, lab, "locked.ipynb");
     await openPanel(page);
     await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
+    const notice = page.locator(`${PANEL} .jp-labnote-unreadable summary`);
+    await notice.waitFor({ timeout: 20_000 });
+    assert.equal(await notice.innerText(), "1 unreadable run");
+    assert.match((await notice.getAttribute("title")) ?? "", /#2: run\.json could not be read: Permission denied: experiments\/demo\/2\/run\.json/);
+    assert.equal(await page.locator(`${PANEL} .jp-labnote-history-table tbody tr[data-id]`).count(), 1);
+    await notice.click();
+    await page.locator(PANEL).screenshot({ path: path.join(SHOTS, "truth-permission.png") });
+    // The store root is a file: the contents API refuses it, and the panel says so (not "no runs yet").
+    writeNotebook(path.join(lab.root, "odd", "nb.ipynb"), ["1 + 1"]);
+    writeFileSync(path.join(lab.root, "odd", "experiments"), "not a folder");
+    await openNotebook(page, lab, "odd/nb.ipynb");
+    await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
     await page.waitForFunction((sel) => /cannot be read/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 20_000 });
     const text = await page.locator(`${PANEL} .jp-labnote-history-message`).innerText();
-    assert.match(text, /The store experiments\/ cannot be read: the Jupyter server is not allowed to read it \(HTTP 403\)/);
-    assert.match(text, /Check the folder's permissions/);
+    assert.match(text, /The store experiments\/ cannot be read: the Jupyter server could not read it \(HTTP 400\)/);
+    assert.match(text, /point the "Store root" setting of labnote elsewhere/);
     assert.doesNotMatch(text, /No runs on disk yet/);
-    await page.locator(PANEL).screenshot({ path: path.join(SHOTS, "truth-permission.png") });
+    await page.locator(PANEL).screenshot({ path: path.join(SHOTS, "truth-store-not-a-folder.png") });
   });
 });

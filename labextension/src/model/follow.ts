@@ -95,7 +95,8 @@ export class RunFollower {
       const now = Date.now();
       const shown = effectiveStatus(parsed.record, { now, alive: this._registry.isDead(p.id) ? false : undefined });
       if (shown.status === "running") return;
-      const ended: RunPayload = { ...p, status: shown.status, sentAt: Math.max(now, p.sentAt + 1) };
+      // Derived from an older payload: its time stays that payload's, so any later message from the kernel still wins.
+      const ended: RunPayload = { ...p, status: shown.status };
       if (shown.endTime !== undefined) ended.endTime = shown.endTime;
       if (parsed.record.error) ended.error = { message: parsed.record.error.message, ...(parsed.record.error.stack ? { stack: parsed.record.error.stack } : {}) };
       this._registry.publish(ended);

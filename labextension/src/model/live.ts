@@ -216,15 +216,14 @@ export class LiveRuns {
         const rec = store ? await store.run(p.experiment, p.number, this._liveness) : undefined;
         if (this._disposed) return;
         const record = rec && "record" in rec && rec.id === p.id ? rec.record : undefined;
-        const now = Date.now();
         let next: RunPayload | undefined;
         if (record && record.status !== "running") {
-          next = { ...p, status: record.status, sentAt: Math.max(now, p.sentAt + 1) };
+          next = { ...p, status: record.status };
           if (record.endTime !== undefined) next.endTime = record.endTime;
           if (record.error) next.error = { message: record.error.message, ...(record.error.stack ? { stack: record.error.stack } : {}) };
         } else if (final && p.status === "running") {
           // No readable record, or one the dead process left `running`: the died rule.
-          next = { ...p, status: "died", sentAt: Math.max(now, p.sentAt + 1), endTime: record?.heartbeat ?? p.heartbeat ?? p.sentAt };
+          next = { ...p, status: "died", endTime: record?.heartbeat ?? p.heartbeat ?? p.sentAt };
         }
         if (final && (!record || record.status === "running")) inferred.push(r.id);
         if (next) this._take(next, record ? "disk" : r.source);

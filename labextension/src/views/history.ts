@@ -162,7 +162,7 @@ export class HistoryTable {
     const ticked = this._ticked.size;
     setText(this._count, ticked ? `${shown} · ${ticked} ticked${ticked < 2 ? " (tick two or more to compare)" : ""}` : `${shown} · tick two or more to compare`);
     this._count.hidden = this._runs.length === 0;
-    this._table.hidden = this._runs.length === 0;
+    this._scroll.hidden = this._runs.length === 0;
     recordTiming("history-render", performance.now() - t0);
   }
 
