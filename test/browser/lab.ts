@@ -237,18 +237,27 @@ export async function setTheme(page: Page, theme: "light" | "dark"): Promise<voi
   await page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), theme === "light", { timeout: 20_000 });
 }
 
-/** Count the painted pixels of the canvases under `selector` (a chart with data paints many). */
-export async function paintedPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let n = 0;
-    for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
-      const ctx = c.getContext("2d");
-      if (!ctx || !c.width || !c.height) continue;
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-    }
-    return n;
-  }, selector);
+/**
+ * Count the painted pixels of the canvases under `selector` (a chart with data paints many);
+ * with `rgb`, only those of that colour (edges of marks are partly transparent, their colour exact).
+ */
+export async function paintedPixels(page: Page, selector: string, rgb?: [number, number, number]): Promise<number> {
+  return page.evaluate(
+    ([sel, want]) => {
+      let n = 0;
+      for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
+        const ctx = c.getContext("2d");
+        if (!ctx || !c.width || !c.height) continue;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] === 0 || (want && !(d[i + 3] > 40 && Math.abs(d[i] - want[0]) < 12 && Math.abs(d[i + 1] - want[1]) < 12 && Math.abs(d[i + 2] - want[2]) < 12))) continue;
+          n++;
+        }
+      }
+      return n;
+    },
+    [selector, rgb ?? null] as const,
+  );
 }
 
 /** The pids of the kernel process with this id (its command line names its connection file). */

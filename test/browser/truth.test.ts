@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, openPanel, repo, startCommand, startLab, writeNotebook, type Lab } from "./lab";
+import { command, launchBrowser, openNotebook, openPanel, paintedPixels, repo, startCommand, startLab, writeNotebook, type Lab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 const PANEL = "#jp-labnote-experiments";
@@ -18,20 +18,8 @@ const CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea";
 // A 4×4 red PNG.
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEklEQVR4nGP4z8AARLgQFSQBAJ6VD/HhTXIWAAAAAElFTkSuQmCC";
 
-/** Pixels of the canvases under `selector` painted in the colour that marks NaN/∞ points (#e8112d). */
-async function markPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let n = 0;
-    for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
-      const ctx = c.getContext("2d");
-      if (!ctx || !c.width || !c.height) continue;
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      // Edges of the marks are partly transparent (the canvas has no background), their colour exact.
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 40 && Math.abs(d[i] - 0xe8) < 12 && Math.abs(d[i + 1] - 0x11) < 12 && Math.abs(d[i + 2] - 0x2d) < 12) n++;
-    }
-    return n;
-  }, selector);
-}
+/** The colour of the marks for NaN/∞ points (the extension's NONFINITE_COLOR, #e8112d). */
+const MARK: [number, number, number] = [0xe8, 0x11, 0x2d];
 
 async function statusOnDisk(file: string): Promise<string> {
   return JSON.parse(readFileSync(file, "utf8")).status as string;
@@ -175,11 +163,10 @@ await exp.run(async (run) => {
     for (const sel of [card, `${PANEL} .jp-labnote-live .jp-labnote-card`]) {
       const summary = await page.locator(`${sel} .jp-labnote-metric-range`).first().innerText();
       assert.match(summary, /2 NaN · 1 ∞/, `${sel}: ${summary}`);
-      await page.waitForFunction(() => true);
       let marks = 0;
       for (let k = 0; k < 20 && marks === 0; k++) {
         await page.waitForTimeout(250);
-        marks = await markPixels(page, sel);
+        marks = await paintedPixels(page, sel, MARK);
       }
       assert.ok(marks > 10, `${sel}: the chart marks the NaN/∞ points (${marks} pixels)`);
     }
