@@ -181,17 +181,30 @@ export class LiveRuns {
   private _onStatus(_: unknown, status: string): void {
     if (GONE.has(status)) void this._settle(true);
     else if (STOPPING.has(status)) {
-      this._stopping = true;
-      void this._settle(false);
-      clearTimeout(this._stopTimer);
-      this._stopTimer = setTimeout(() => void this._settle(true), STOP_WAIT_MS) as unknown as number;
-    } else if (this._stopping && (status === "idle" || status === "busy" || status === "starting")) {
-      // The old process has exited: what its records say now is final.
-      this._stopping = false;
-      clearTimeout(this._stopTimer);
-      void this._settle(true);
-    }
+      if (!this._stopping) {
+        this._stopping = true;
+        // The stopping process writes its runs' ends; read them until they are there. What the
+        // session reports meanwhile varies (a restarted connection may stay "unknown").
+        const started = Date.now();
+        const poll = () => {
+          if (this._disposed || !this._stopping) return;
+          if (Date.now() - started >= STOP_WAIT_MS) return this._endStop();
+          void this._settle(false).then(() => {
+            if (this.runningCount === 0) this._stopping = false;
+            else this._stopTimer = setTimeout(poll, 500) as unknown as number;
+          });
+        };
+        poll();
+      }
+    } else if (this._stopping && (status === "idle" || status === "busy" || status === "starting")) this._endStop();
     this._kernelStatusChanged.emit(status);
+  }
+
+  /** The stopped kernel's process has exited (or was given up on): what its records say now is final. */
+  private _endStop(): void {
+    this._stopping = false;
+    clearTimeout(this._stopTimer);
+    void this._settle(true);
   }
 
   private _onKernelChanged(_: unknown, change: { oldValue: unknown; newValue: unknown }): void {

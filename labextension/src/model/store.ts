@@ -22,6 +22,9 @@ import {
   type WireSeries,
 } from "../protocol";
 
+/** At most this many of an experiment's most recently changed run folders are read to find running runs. */
+export const RUNNING_SCAN = 16;
+
 /** The part of the contents manager the reader uses (a fake in unit tests). */
 export interface ContentsReader {
   get(path: string, options?: Contents.IFetchOptions): Promise<Contents.IModel>;
@@ -132,7 +135,8 @@ export class RunStore {
   /**
    * Runs whose record says `running` with a fresh heartbeat, in any experiment, among the run
    * folders changed within the last `window` ms (a running run rewrites its record every few
-   * seconds, so its folder is always recent). `notebook` keeps those started from that notebook.
+   * seconds, so its folder is always recent; at most {@link RUNNING_SCAN} per experiment).
+   * `notebook` keeps those started from that notebook.
    */
   async running(live: Liveness, notebook: string | undefined, now = Date.now(), window = 10 * STALE_MS): Promise<HistoryRun[]> {
     const ex = await this.experiments();
@@ -141,7 +145,12 @@ export class RunStore {
     for (const name of ex.experiments) {
       const dir = await this._list(PathExt.join(this.root, name));
       if (!dir.ok) continue;
-      const recent = dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name) && now - Date.parse(e.last_modified) < window);
+      // The most recently changed folders only: a notebook runs a few runs at a time, and this
+      // must not read a whole sweep of fresh folders before History does.
+      const recent = dir.entries
+        .filter((e) => e.type === "directory" && isRunFolder(e.name) && now - Date.parse(e.last_modified) < window)
+        .sort((a, b) => Date.parse(b.last_modified) - Date.parse(a.last_modified) || Number(b.name) - Number(a.name))
+        .slice(0, RUNNING_SCAN);
       await eachLimited(recent, 8, async (f) => {
         const r = await this._read(f.path, f.last_modified, now);
         if (!r || "reason" in r) return;
