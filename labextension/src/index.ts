@@ -87,8 +87,10 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
 
     if (settings) {
       const apply = (s: ISettingRegistry.ISettings) => {
-        const root = s.get("root").composite;
-        stores.root = typeof root === "string" ? root : DEFAULT_ROOT;
+        const value = s.get("root").composite;
+        const root = typeof value === "string" ? value : DEFAULT_ROOT;
+        if (root === stores.root) return;
+        stores.root = root;
         panel.refresh();
       };
       void settings.load(panelPlugin.id).then((s) => {

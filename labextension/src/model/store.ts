@@ -25,6 +25,9 @@ import {
 /** At most this many of an experiment's most recently changed run folders are read to find running runs. */
 export const RUNNING_SCAN = 16;
 
+/** How long one folder listing answers every caller, in ms (short: a Refresh a moment later reads again). */
+const LISTING_REUSE_MS = 1000;
+
 /** The part of the contents manager the reader uses (a fake in unit tests). */
 export interface ContentsReader {
   get(path: string, options?: Contents.IFetchOptions): Promise<Contents.IModel>;
@@ -236,7 +239,17 @@ export class RunStore {
     return run;
   }
 
-  private async _list(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+  /** A folder's listing; one listing serves every caller for a moment (History, the running-run scan and the experiment lookup each ask at page load). */
+  private _list(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+    const now = Date.now();
+    const hit = this._listings.get(path);
+    if (hit && now - hit.at < LISTING_REUSE_MS) return hit.result;
+    const result = this._fetchList(path);
+    this._listings.set(path, { at: now, result });
+    return result;
+  }
+
+  private async _fetchList(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
     try {
       const m = await this._contents.get(path, { content: true, type: "directory" });
       if (!Array.isArray(m.content)) return { ok: false, failure: { message: `${path || "."} is not a folder`, missing: false } };
@@ -275,6 +288,7 @@ export class RunStore {
   }
 
   private _contents: ContentsReader;
+  private _listings = new Map<string, { at: number; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
   private _records = new Map<string, { modified: string; result: Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> }>();
   private _shown = new Map<string, HistoryRun>();
   private _points = new Map<string, { key: string; points: Map<string, MetricPoints> }>();
