@@ -63,7 +63,10 @@ export class ExperimentsPanel extends Panel {
       if (this._notebook) this._picked.set(this._notebook.context.path, name);
       void this._loadHistory();
     });
-    this._table.refreshRequested.connect(() => void this._loadHistory());
+    this._table.refreshRequested.connect(() => {
+      this._location().store?.forget();
+      void this._loadHistory();
+    });
     this._table.selectionChanged.connect((_, runs) => void this._showCompare(runs));
     this._table.opened.connect((_, run) => void this._openRun(run));
     this._setTab("live");

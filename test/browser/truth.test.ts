@@ -320,6 +320,7 @@ describe("a store the Jupyter server may not read", { timeout: 300_000 }, () => 
     writeNotebook(path.join(lab.root, "odd", "nb.ipynb"), ["1 + 1"]);
     writeFileSync(path.join(lab.root, "odd", "experiments"), "not a folder");
     await openNotebook(page, lab, "odd/nb.ipynb");
+    await openPanel(page);
     await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
     await page.waitForFunction((sel) => /cannot be read/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 20_000 });
     const text = await page.locator(`${PANEL} .jp-labnote-history-message`).innerText();

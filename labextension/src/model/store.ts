@@ -98,6 +98,11 @@ export class RunStore {
   /** The root, relative to the server root. */
   readonly root: string;
 
+  /** Forget the folder listings, so the next read sees every change (a person asked to refresh). */
+  forget(): void {
+    this._listings.clear();
+  }
+
   /** Experiment names under the root, most recently changed first. */
   async experiments(): Promise<ExperimentsResult> {
     const dir = await this._list(this.root);
