@@ -158,7 +158,8 @@ export class HistoryTable {
     this._shown = visible;
     this._table.dataset.count = String(visible.length);
     this._renderWindow();
-    const shown = visible.length === this._runs.length ? `${this._runs.length} runs` : `${visible.length} of ${this._runs.length} runs`;
+    const total = `${this._runs.length} run${this._runs.length === 1 ? "" : "s"}`;
+    const shown = visible.length === this._runs.length ? total : `${visible.length} of ${total}`;
     const ticked = this._ticked.size;
     setText(this._count, ticked ? `${shown} · ${ticked} ticked${ticked < 2 ? " (tick two or more to compare)" : ""}` : `${shown} · tick two or more to compare`);
     this._count.hidden = this._runs.length === 0;
