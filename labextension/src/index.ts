@@ -1,10 +1,22 @@
-/** The `labnote:panel` plugin: the Experiments panel in the right sidebar. */
+/**
+ * The `labnote-jupyterlab:panel` plugin: the Experiments panel in the right sidebar, one live
+ * model per open notebook, and the page's run registry wired to the contents API (so cards in
+ * cell outputs can read their run's record). Its settings hold the store root the panel reads.
+ */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { PathExt } from "@jupyterlab/coreutils";
 import { IDocumentManager } from "@jupyterlab/docmanager";
 import { INotebookTracker, type NotebookPanel } from "@jupyterlab/notebook";
+import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { LabIcon } from "@jupyterlab/ui-components";
-import { LiveRuns } from "./live";
+import { LiveRuns } from "./model/live";
+import { runRegistry } from "./model/registry";
+import { DEFAULT_ROOT, Stores } from "./model/stores";
 import { ExperimentsPanel } from "./panel";
+import { parseRunRecord } from "./protocol";
+
+/** The package's name: plugin ids are `<package>:<plugin>`. */
+export const PACKAGE = "labnote-jupyterlab";
 
 /** Command ids. */
 export namespace CommandIDs {
@@ -21,13 +33,23 @@ export const labnoteIcon = new LabIcon({
 });
 
 const panelPlugin: JupyterFrontEndPlugin<void> = {
-  id: "labnote:panel",
+  id: `${PACKAGE}:panel`,
   description: "The Experiments panel: live runs of the active notebook's kernel and their history on disk.",
   autoStart: true,
   requires: [INotebookTracker, IDocumentManager],
-  optional: [ILayoutRestorer],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, docManager: IDocumentManager, restorer: ILayoutRestorer | null) => {
-    const panel = new ExperimentsPanel({ docManager, contents: app.serviceManager.contents });
+  optional: [ILayoutRestorer, ISettingRegistry],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, docManager: IDocumentManager, restorer: ILayoutRestorer | null, settings: ISettingRegistry | null) => {
+    const contents = app.serviceManager.contents;
+    const stores = new Stores(contents);
+    runRegistry.reader = async (path) => {
+      try {
+        const m = await contents.get(path, { content: true, type: "file", format: "text" });
+        return parseRunRecord(typeof m.content === "string" ? m.content : "");
+      } catch {
+        return undefined;
+      }
+    };
+    const panel = new ExperimentsPanel({ docManager, contents, stores });
     panel.title.icon = labnoteIcon;
     app.shell.add(panel, "right", { rank: 300 });
     restorer?.add(panel, "labnote-experiments");
@@ -37,8 +59,15 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     const modelFor = (nb: NotebookPanel): LiveRuns => {
       let m = models.get(nb);
       if (!m) {
-        m = new LiveRuns(nb.sessionContext);
-        models.set(nb, m);
+        const model = new LiveRuns(nb.sessionContext, {
+          registry: runRegistry,
+          store: (root) => stores.locate(PathExt.dirname(nb.context.path), root).store,
+          notebookPath: () => nb.context.path,
+        });
+        m = model;
+        models.set(nb, model);
+        // A page (re)loaded while a run is running: find it from its record and heartbeat.
+        void nb.context.ready.then(() => model.findRunning());
         nb.disposed.connect(() => {
           models.get(nb)?.dispose();
           models.delete(nb);
@@ -55,6 +84,20 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     };
     tracker.currentChanged.connect(follow);
     follow();
+
+    if (settings) {
+      const apply = (s: ISettingRegistry.ISettings) => {
+        const value = s.get("root").composite;
+        const root = typeof value === "string" ? value : DEFAULT_ROOT;
+        if (root === stores.root) return;
+        stores.root = root;
+        panel.refresh();
+      };
+      void settings.load(panelPlugin.id).then((s) => {
+        apply(s);
+        s.changed.connect(apply);
+      }, () => undefined);
+    }
 
     app.commands.addCommand(CommandIDs.openPanel, {
       label: "Show Experiments",

@@ -1,4 +1,4 @@
-/** The `labnote:renderer` MIME extension: run cards, progress bars and tables in cell outputs. */
+/** The `labnote-jupyterlab:renderer` MIME extension: run cards, progress bars and tables in cell outputs. */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { MIME } from "./protocol";
 import { LabnoteRenderer } from "./renderer";
@@ -12,7 +12,7 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 };
 
 const extension: IRenderMime.IExtension = {
-  id: "labnote:renderer",
+  id: "labnote-jupyterlab:renderer",
   description: "Renders labnote run cards, progress bars and tables in cell outputs.",
   rendererFactory,
   rank: 20,

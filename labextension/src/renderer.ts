@@ -1,17 +1,22 @@
 /**
  * The MIME renderer for labnote's payloads in cell outputs. JupyterLab calls `renderModel` again
- * on the same renderer for each `update_display_data`, so the view is kept and patched.
+ * on the same renderer for each `update_display_data`, so the view is kept and patched. A run
+ * card also follows its run through the run registry: updates reach it by run id even when the
+ * output was restored from a saved notebook (restored outputs have no display id), and its
+ * status is the one every screen shows.
  * A payload that does not decode shows a one-line note and the bundle's plain-text fallback.
  */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
-import { RunCard, type ArtifactHandler } from "./card";
-import { h } from "./dom";
-import { hasDied, runsDied } from "./died";
-import { decode, type Payload } from "./protocol";
-import { ProgressView, TableView } from "./widgets";
+import { RunFollower } from "./model/follow";
+import { runRegistry } from "./model/registry";
+import { decode, type Payload, type RunPayload } from "./protocol";
+import { artifactAction, downloadName } from "./views/artifacts";
+import { RunCard, type ArtifactHandler } from "./views/card";
+import { h } from "./views/dom";
+import { ProgressView, TableView } from "./views/widgets";
 
-type View = { kind: "run"; view: RunCard } | { kind: "progress"; view: ProgressView } | { kind: "table"; view: TableView };
+type View = { kind: "run"; view: RunCard; follower: RunFollower } | { kind: "progress"; view: ProgressView } | { kind: "table"; view: TableView };
 
 /** Renders one labnote MIME type. */
 export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
@@ -21,12 +26,11 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
     this._resolver = options.resolver;
     this._linkHandler = options.linkHandler;
     this.addClass("jp-labnote-output");
-    runsDied.connect(this._onRunsDied, this);
   }
 
+  /** Show the model's payload (again, patched in place, for each update). */
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const raw = model.data[this._mimeType];
-    const decoded = decode(this._mimeType, typeof raw === "string" ? Private.parse(raw) : raw);
+    const decoded = decode(this._mimeType, model.data[this._mimeType]);
     if (!decoded.ok) {
       this._showFallback(decoded.reason, model);
       return Promise.resolve();
@@ -35,13 +39,8 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
     return Promise.resolve();
   }
 
-  protected override onBeforeDetach(): void {
-    // Nothing to unhook: charts follow their own host size and stop when disposed.
-  }
-
   override dispose(): void {
     if (this.isDisposed) return;
-    runsDied.disconnect(this._onRunsDied, this);
     this._clear();
     super.dispose();
   }
@@ -50,9 +49,12 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
     if (this._view?.kind !== p.kind) {
       this._clear();
       switch (p.kind) {
-        case "run":
-          this._view = { kind: "run", view: new RunCard({ artifacts: this._artifactHandler() }) };
+        case "run": {
+          const card = new RunCard({ artifacts: this._artifactHandler() });
+          const follower = new RunFollower(runRegistry, (run) => card.update(run), (path) => this._resolve(path));
+          this._view = { kind: "run", view: card, follower };
           break;
+        }
         case "progress":
           this._view = { kind: "progress", view: new ProgressView() };
           break;
@@ -63,11 +65,9 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
       this.node.replaceChildren(this._view.view.node);
     }
     switch (this._view.kind) {
-      case "run": {
-        const run = p as Extract<Payload, { kind: "run" }>;
-        this._view.view.update(run, run.status === "running" && hasDied(run.id) ? "died" : undefined);
+      case "run":
+        this._view.follower.take(p as RunPayload);
         break;
-      }
       case "progress":
         this._view.view.update(p as Extract<Payload, { kind: "progress" }>);
         break;
@@ -75,12 +75,6 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
         this._view.view.update(p as Extract<Payload, { kind: "table" }>);
         break;
     }
-  }
-
-  private _onRunsDied(_: object, ids: string[]): void {
-    if (this._view?.kind !== "run") return;
-    const p = this._view.view.payload;
-    if (p && p.status === "running" && ids.includes(p.id)) this._view.view.update(p, "died");
   }
 
   private _showFallback(reason: string, model: IRenderMime.IMimeModel): void {
@@ -93,7 +87,10 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   private _clear(): void {
-    if (this._view?.kind === "run") this._view.view.dispose();
+    if (this._view?.kind === "run") {
+      this._view.follower.dispose();
+      this._view.view.dispose();
+    }
     this._view = undefined;
     this.node.textContent = "";
   }
@@ -108,6 +105,13 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
           try {
             const path = await resolver.resolveUrl(artifact.path);
             anchor.href = await resolver.getDownloadUrl(path);
+            if (artifactAction(artifact) === "download") {
+              // JupyterLab has no viewer for it (it would open binary data in the text editor).
+              anchor.dataset.action = "download";
+              anchor.setAttribute("download", downloadName(artifact));
+              return;
+            }
+            anchor.dataset.action = "open";
             anchor.target = "_blank";
             anchor.rel = "noopener";
             linkHandler?.handleLink(anchor, path, "");
@@ -128,19 +132,18 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
     };
   }
 
+  /** A path relative to the notebook's folder as a path relative to the server root. */
+  private async _resolve(path: string): Promise<string | undefined> {
+    if (!this._resolver) return undefined;
+    try {
+      return decodeURI(await this._resolver.resolveUrl(path));
+    } catch {
+      return undefined;
+    }
+  }
+
   private _mimeType: string;
   private _resolver: IRenderMime.IResolver | null | undefined;
   private _linkHandler: IRenderMime.ILinkHandler | null | undefined;
   private _view: View | undefined;
-}
-
-namespace Private {
-  /** Some kernels send JSON MIME data as text; accept it, never evaluate it. */
-  export function parse(text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
 }

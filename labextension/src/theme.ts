@@ -10,6 +10,9 @@ function cssVar(name: string, fallback: string): string {
 /** A qualitative palette readable on both themes (runs in compare charts, metrics in a card). */
 export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
+/** The colour of the marks for NaN and ±Infinity points: red, apart from every palette colour. */
+export const NONFINITE_COLOR = "#e8112d";
+
 /** The Vega config for the current theme. */
 export function vegaConfig(): Record<string, unknown> {
   const fg = cssVar("--jp-ui-font-color2", "#616161");
@@ -37,11 +40,6 @@ export function vegaConfig(): Record<string, unknown> {
     legend: { labelColor: fg1, titleColor: fg, labelFont: font, labelFontSize: 10, symbolType: "stroke", orient: "bottom", direction: "horizontal", columns: 3, labelLimit: 160 },
     range: { category: PALETTE },
   };
-}
-
-/** Whether the current theme is light. */
-export function isLight(): boolean {
-  return document.body.dataset.jpThemeLight !== "false";
 }
 
 /**

@@ -34,8 +34,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Start JupyterLab with `root` as its root folder (a fresh temporary folder by default). */
-export async function startLab(opts: { root?: string; theme?: "light" | "dark" } = {}): Promise<Lab> {
+/**
+ * Start JupyterLab with `root` as its root folder (a fresh temporary folder by default).
+ * `enforcePermissions` runs the server without the capabilities that let root read any file
+ * (through `setpriv`), so that file permissions apply to it as to any user on a shared machine.
+ */
+export async function startLab(opts: { root?: string; theme?: "light" | "dark"; enforcePermissions?: boolean } = {}): Promise<Lab> {
   const base = mkdtempSync(path.join(os.tmpdir(), "labnote-lab-"));
   const root = opts.root ?? path.join(base, "root");
   mkdirSync(root, { recursive: true });
@@ -61,25 +65,25 @@ export async function startLab(opts: { root?: string; theme?: "light" | "dark" }
     JUPYTER_PATH: path.join(venv, "share", "jupyter"),
     PATH: `${path.join(venv, "bin")}:${process.env.PATH}`,
   };
-  const child: ChildProcess = spawn(
-    jupyter,
-    [
-      "lab",
-      "--no-browser",
-      "--allow-root",
-      `--port=${port}`,
-      "--ServerApp.ip=127.0.0.1",
-      "--ServerApp.port_retries=0",
-      "--IdentityProvider.token=",
-      "--ServerApp.password=",
-      `--ServerApp.root_dir=${root}`,
-      `--LabServerApp.user_settings_dir=${settings}`,
-      `--LabServerApp.workspaces_dir=${path.join(base, "workspaces")}`,
-      "--LabApp.expose_app_in_browser=True",
-      "--LabApp.news_url=",
-    ],
-    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const jupyterArgs = [
+    "lab",
+    "--no-browser",
+    "--allow-root",
+    `--port=${port}`,
+    "--ServerApp.ip=127.0.0.1",
+    "--ServerApp.port_retries=0",
+    "--IdentityProvider.token=",
+    "--ServerApp.password=",
+    `--ServerApp.root_dir=${root}`,
+    `--LabServerApp.user_settings_dir=${settings}`,
+    `--LabServerApp.workspaces_dir=${path.join(base, "workspaces")}`,
+    "--LabApp.expose_app_in_browser=True",
+    "--LabApp.news_url=",
+  ];
+  const [command, args] = opts.enforcePermissions
+    ? ["setpriv", ["--bounding-set", "-dac_override,-dac_read_search", "--", jupyter, ...jupyterArgs]]
+    : [jupyter, jupyterArgs];
+  const child: ChildProcess = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let log = "";
   child.stdout?.on("data", (b) => (log += b));
   child.stderr?.on("data", (b) => (log += b));
@@ -233,18 +237,27 @@ export async function setTheme(page: Page, theme: "light" | "dark"): Promise<voi
   await page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), theme === "light", { timeout: 20_000 });
 }
 
-/** Count the painted pixels of the canvases under `selector` (a chart with data paints many). */
-export async function paintedPixels(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    let n = 0;
-    for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
-      const ctx = c.getContext("2d");
-      if (!ctx || !c.width || !c.height) continue;
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-    }
-    return n;
-  }, selector);
+/**
+ * Count the painted pixels of the canvases under `selector` (a chart with data paints many);
+ * with `rgb`, only those of that colour (edges of marks are partly transparent, their colour exact).
+ */
+export async function paintedPixels(page: Page, selector: string, rgb?: [number, number, number]): Promise<number> {
+  return page.evaluate(
+    ([sel, want]) => {
+      let n = 0;
+      for (const c of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)) {
+        const ctx = c.getContext("2d");
+        if (!ctx || !c.width || !c.height) continue;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] === 0 || (want && !(d[i + 3] > 40 && Math.abs(d[i] - want[0]) < 12 && Math.abs(d[i + 1] - want[1]) < 12 && Math.abs(d[i + 2] - want[2]) < 12))) continue;
+          n++;
+        }
+      }
+      return n;
+    },
+    [selector, rgb ?? null] as const,
+  );
 }
 
 /** The pids of the kernel process with this id (its command line names its connection file). */

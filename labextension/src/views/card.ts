@@ -1,13 +1,15 @@
 /**
  * The run card: status, name, elapsed time, metric summaries and charts, config and artifacts.
- * Used in cell outputs (the MIME renderer) and in the panel's Live view. `update` patches the
+ * Used in cell outputs (the MIME renderer) and in the panel's Live and History views. A metric
+ * with NaN or ±Infinity points says how many in its summary and marks them on its chart. `update` patches the
  * existing DOM and feeds charts new data, so a card that receives many updates keeps its
  * nodes, its open sections and its scroll position.
  */
-import { MetricChart, seriesRows } from "./chart";
-import { badge, formatBytes, formatConfigValue, formatDuration, formatNumber, h, setBadge, setText } from "./dom";
-import { recordTiming, timingEnabled } from "./timing";
-import { fromWire, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "./protocol";
+import { formatBytes, formatDuration, formatNumber, nonFiniteText, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "../protocol";
+import { recordTiming, timingEnabled } from "../timing";
+import { MetricChart } from "./chart";
+import { badge, configText, h, setBadge, setText } from "./dom";
+import { metricSummary, nonFiniteCount, seriesRows } from "./series";
 
 /** How a card turns an artifact into something clickable; the host decides what opening means. */
 export interface ArtifactHandler {
@@ -17,6 +19,7 @@ export interface ArtifactHandler {
   preview?(img: HTMLImageElement, artifact: WireArtifact): void;
 }
 
+/** How a card is drawn and what its artifacts do. */
 export interface RunCardOptions {
   artifacts?: ArtifactHandler;
   /** Chart height in pixels. */
@@ -78,11 +81,11 @@ export class RunCard {
     return this._payload;
   }
 
-  /** Show `p`; `status` overrides the payload's status (the panel knows when a kernel died). */
-  update(p: RunPayload, status?: RunStatus): void {
+  /** Show `p` (its status is the one every screen shows: the run registry and the died rule settle it). */
+  update(p: RunPayload): void {
     if (timingEnabled && p !== this._payload) recordTiming(`${this._options.timingName ?? "card"}-latency`, Date.now() - p.sentAt);
     this._payload = p;
-    const shown = status ?? p.status;
+    const shown = p.status;
     this.node.dataset.status = shown;
     setBadge(this._status, shown);
     setText(this._name, p.name);
@@ -110,7 +113,7 @@ export class RunCard {
     }
   }
 
-  /** Finalize every chart and stop timers. */
+  /** Finalize every chart (each Vega view) and stop timers. */
   dispose(): void {
     if (this._tick) clearInterval(this._tick);
     this._tick = 0;
@@ -150,10 +153,18 @@ export class RunCard {
         slot = { box, value, range, plot, color: index };
         this._metrics.set(m.name, slot);
       }
-      setText(slot.value, formatNumber(fromWire(m.last)));
+      setText(slot.value, formatNumber(m.last));
       const single = m.count <= 1;
       slot.box.classList.toggle("jp-labnote-metric-single", single);
-      setText(slot.range, single ? `step ${m.lastStep}` : `min ${formatNumber(fromWire(m.min))} · max ${formatNumber(fromWire(m.max))} · step ${m.lastStep} · ${m.count} pts`);
+      setText(slot.range, metricSummary(m));
+      const bad = nonFiniteCount(m);
+      if (bad) {
+        slot.box.dataset.nonfinite = String(bad);
+        slot.range.title = `${nonFiniteText(m)}: marked in red on the chart`;
+      } else if (slot.box.dataset.nonfinite) {
+        delete slot.box.dataset.nonfinite;
+        slot.range.title = "";
+      }
       if (!single) {
         slot.chart ??= new MetricChart(slot.plot, { height: this._options.chartHeight ?? 110, color: slot.color, timingName: `${this._options.timingName ?? "card"}-chart-redraw` });
         slot.chart.setData(seriesRows(m.name, m.series));
@@ -173,7 +184,7 @@ export class RunCard {
     setText(this._configCount, `${p.config.length}${modified ? ` · ${modified} modified` : ""}${added ? ` · ${added} added` : ""}`);
     const rows = p.config.map((e) => {
       const cls = e.added ? "jp-labnote-added" : e.modified ? "jp-labnote-modified" : "";
-      const value = formatConfigValue(e.value);
+      const value = configText(e.value);
       return h("tr", { class: cls, title: e.added ? "not in the experiment's defaults" : e.modified ? "differs from the default" : undefined }, [
         h("td", { class: "jp-labnote-config-key", text: e.key }),
         h("td", { class: "jp-labnote-config-value", text: value, title: value.length > 40 ? value : undefined }),

@@ -1,40 +1,18 @@
 /**
  * One metric chart: a vega-embed view (canvas) drawing min/max buckets as a band and their
- * middle as a line, one colour per run. The spec is compiled once; new data goes in through a
+ * middle as a line, one colour per run, and a red tick at the top of every step whose bucket
+ * holds NaN or ±Infinity points, so a diverging metric never reads as a healthy line. The spec is compiled once; new data goes in through a
  * changeset, coalesced to one redraw per animation frame, so updates neither flicker nor
  * rebuild the view. Kernel strings only ever travel as data values, never as field names or
  * expressions.
  */
 import { changeset, truthy, type View } from "vega";
 import embed, { type Result } from "vega-embed";
-import { fromWire, type WireSeries } from "./protocol";
-import { onThemeChange, PALETTE, vegaConfig } from "./theme";
-import { recordTiming } from "./timing";
+import { NONFINITE_COLOR, onThemeChange, PALETTE, vegaConfig } from "../theme";
+import { recordTiming } from "../timing";
+import type { ChartRow } from "./series";
 
-/** One bucket of one run's series, as the chart's data rows. */
-export interface ChartRow {
-  run: string;
-  step: number;
-  lo: number | null;
-  hi: number | null;
-  mid: number | null;
-}
-
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
-/** Turn a wire series into chart rows (non-finite values leave a gap). */
-export function seriesRows(run: string, s: WireSeries): ChartRow[] {
-  const rows: ChartRow[] = new Array(s.step.length);
-  for (let i = 0; i < s.step.length; i++) {
-    const lo = finite(fromWire(s.min[i]));
-    const hi = finite(fromWire(s.max[i]));
-    rows[i] = { run, step: s.step[i], lo, hi, mid: lo === null || hi === null ? null : (lo + hi) / 2 };
-  }
-  return rows;
-}
-
+/** How a chart is drawn. */
 export interface ChartOptions {
   /** Plot height in pixels. */
   height?: number;
@@ -61,6 +39,7 @@ export class MetricChart {
     this._reembed();
   }
 
+  /** Whether {@link dispose} was called. */
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -72,6 +51,7 @@ export class MetricChart {
     this._schedule();
   }
 
+  /** Finalize the Vega view and stop observing. */
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
@@ -124,6 +104,18 @@ export class MetricChart {
               { field: "run", type: "nominal", title: "run" },
               { field: "step", type: "quantitative", title: "step" },
               { field: "mid", type: "quantitative", title: "value", format: ".4~g" },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: "datum.bad > 0" }],
+          mark: { type: "tick", orient: "vertical", color: NONFINITE_COLOR, thickness: 2, size: 8, clip: true },
+          encoding: {
+            y: { value: 4 },
+            tooltip: [
+              { field: "run", type: "nominal", title: "run" },
+              { field: "step", type: "quantitative", title: "from step" },
+              { field: "bad", type: "quantitative", title: "NaN/∞ points" },
             ],
           },
         },

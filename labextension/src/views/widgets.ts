@@ -1,6 +1,6 @@
-/** The progress bar and the table widgets. */
-import { formatDuration, formatNumber, h, setText } from "./dom";
-import { fromWire, type ProgressPayload, type TablePayload } from "./protocol";
+/** The progress bar and the table widgets of cell outputs. */
+import { configValueText, formatDuration, formatNumber, fromWire, isWireNumber, type ProgressPayload, type TablePayload } from "../protocol";
+import { h, setText } from "./dom";
 
 /** A progress bar: label, count of total, rate and time left. */
 export class ProgressView {
@@ -17,6 +17,7 @@ export class ProgressView {
     ]);
   }
 
+  /** Show `p`. */
   update(p: ProgressPayload): void {
     setText(this._label, p.label);
     const known = p.total !== undefined && p.total > 0;
@@ -41,9 +42,7 @@ export class ProgressView {
 /** Show a table cell value: numbers formatted, wire numbers decoded, objects as JSON. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return "";
-  if (typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity") return formatNumber(fromWire(v));
-  if (typeof v === "string") return v;
-  return JSON.stringify(v);
+  return configValueText(isWireNumber(v) ? fromWire(v) : v);
 }
 
 /** A table of runs (or anything) sent by the kernel. */
@@ -56,6 +55,7 @@ export class TableView {
     this.node = h("div", { class: "jp-labnote-table-wrap" }, [this._title, this._table]);
   }
 
+  /** Show `p` (rebuilt whole: tables are sent once, not streamed). */
   update(p: TablePayload): void {
     setText(this._title, `${p.experiment} · ${p.rows.length} row${p.rows.length === 1 ? "" : "s"}`);
     const head = h("thead", {}, [h("tr", {}, p.columns.map((c) => h("th", { text: c })))]);
@@ -66,7 +66,7 @@ export class TableView {
       row.forEach((v, i) => {
         const text = cellText(v);
         const td = h("td", { text });
-        if (typeof v === "number" || v === "NaN" || v === "Infinity" || v === "-Infinity") td.className = "jp-labnote-num";
+        if (isWireNumber(v)) td.className = "jp-labnote-num";
         if (p.columns[i] === "status" && typeof v === "string") td.className = `jp-labnote-status-text jp-labnote-status-${/^[a-z]+$/.test(v) ? v : "unknown"}`;
         tr.append(td);
       });

@@ -1,9 +1,12 @@
 /**
- * Small DOM and formatting helpers. Text is only ever set through textContent and attributes
- * through setAttribute on a fixed list, so nothing from the kernel or the disk becomes markup.
+ * Small DOM helpers. Text is only ever set through textContent and attributes through
+ * setAttribute, so nothing from the kernel or the disk becomes markup. Numbers, durations and
+ * sizes are formatted by the protocol's rules (the same on every screen); only clock times are
+ * the browser's own.
  */
-import type { RunStatus } from "./protocol";
+import { configValueText, type RunStatus } from "../protocol";
 
+/** Attributes for {@link h}: a class, text content, and plain attributes. */
 export interface Attrs {
   class?: string;
   text?: string;
@@ -27,43 +30,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** Set text only when it changed (keeps selection and avoids layout work on every update). */
 export function setText(el: HTMLElement, text: string): void {
   if (el.textContent !== text) el.textContent = text;
-}
-
-/** A number for people: up to 4 significant digits, exponent for very large or small values. */
-export function formatNumber(x: number): string {
-  if (Number.isNaN(x)) return "NaN";
-  if (x === Infinity) return "∞";
-  if (x === -Infinity) return "-∞";
-  if (Number.isInteger(x) && Math.abs(x) < 1e7) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(2);
-  return String(Number(x.toPrecision(4)));
-}
-
-/** A duration in milliseconds as `1h 02m`, `3m 05s`, `4.2s`. */
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return "–";
-  const s = ms / 1000;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 60) return `${Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, "0")}s`;
-  const hrs = Math.floor(m / 60);
-  return `${hrs}h ${String(m % 60).padStart(2, "0")}m`;
-}
-
-/** Bytes as `512 B`, `1.2 kB`, `3.4 MB`. */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return "–";
-  if (n < 1000) return `${n} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 /** A start time as a short local date and time. */
@@ -90,13 +56,10 @@ export function setBadge(el: HTMLElement, status: RunStatus | string): void {
   setText(el, status);
 }
 
-/** Show `value` (JSON text of a config value) compactly. */
-export function formatConfigValue(json: string): string {
+/** A config value sent as JSON text, shown as the protocol's one rule shows config values. */
+export function configText(json: string): string {
   try {
-    const v = JSON.parse(json);
-    if (typeof v === "string") return v;
-    if (typeof v === "number") return formatNumber(v);
-    return JSON.stringify(v);
+    return configValueText(JSON.parse(json));
   } catch {
     return json;
   }

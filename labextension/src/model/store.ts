@@ -1,0 +1,316 @@
+/**
+ * Reads the run store through the Jupyter contents API, so history survives page reloads and
+ * kernel restarts. Records and metrics are parsed by the protocol's own parsers; records are
+ * cached by their folder's modification time, so a refresh only fetches what changed. Nothing
+ * here ever writes: reading the store never changes it.
+ */
+import { PathExt } from "@jupyterlab/coreutils";
+import type { Contents } from "@jupyterlab/services";
+import {
+  configEntries,
+  downsample,
+  isRunFolder,
+  parseMetricsCsv,
+  parseRunRecord,
+  RUN_FILES,
+  runPayload,
+  STALE_MS,
+  withEffectiveStatus,
+  type MetricPoints,
+  type RunPayload,
+  type RunRecord,
+  type WireSeries,
+} from "../protocol";
+
+/** At most this many of an experiment's most recently changed run folders are read to find running runs. */
+export const RUNNING_SCAN = 16;
+
+/** How long one folder listing answers every caller, in ms (short: a Refresh a moment later reads again). */
+const LISTING_REUSE_MS = 1000;
+
+/** The part of the contents manager the reader uses (a fake in unit tests). */
+export interface ContentsReader {
+  get(path: string, options?: Contents.IFetchOptions): Promise<Contents.IModel>;
+}
+
+/** A run as History shows it: its record (status by the died rule), its folder and its config as text. */
+export interface HistoryRun {
+  readonly id: string;
+  readonly record: RunRecord;
+  /** The run's folder, relative to the server root. */
+  readonly dir: string;
+  /** Dotted config key → JSON text, in the payload's order (modified keys first). */
+  readonly config: ReadonlyMap<string, string>;
+}
+
+/** A run folder whose run.json could not be read, and why. */
+export interface UnreadableRun {
+  readonly dir: string;
+  readonly number: number;
+  readonly reason: string;
+}
+
+/** Why a folder could not be listed: missing (a store not written yet) or another failure. */
+export interface ReadFailure {
+  /** The contents API's HTTP status, when there was one. */
+  readonly status?: number;
+  readonly message: string;
+  readonly missing: boolean;
+}
+
+/** What the reader knows about a run's process beyond its record. */
+export interface Liveness {
+  /** True for runs whose kernel the browser saw die or restart. */
+  dead(id: string): boolean;
+}
+
+/** The experiments under a root, or why they could not be listed. */
+export type ExperimentsResult = { ok: true; experiments: string[] } | { ok: false; failure: ReadFailure };
+
+/** An experiment's readable runs, newest number first, and the run folders that could not be read. */
+export type RunsResult = { ok: true; runs: HistoryRun[]; unreadable: UnreadableRun[] } | { ok: false; failure: ReadFailure };
+
+/** A contents-API error as a person reads it; 404 means the path does not exist yet. */
+export function readFailure(e: unknown): ReadFailure {
+  const status = (e as { response?: { status?: unknown } })?.response?.status;
+  const code = typeof status === "number" ? status : undefined;
+  let message = e instanceof Error ? e.message : String(e);
+  // The server's JSON error body ({"message": …}) is more useful than the status line.
+  const m = /"message"\s*:\s*"([^"]*)"/.exec(message);
+  if (m) message = m[1];
+  return { status: code, message, missing: code === 404 };
+}
+
+/** The store root as a path under the server root, or undefined when it lies outside it. */
+export function storePath(notebookDir: string, root: string): string | undefined {
+  if (root.startsWith("/")) return undefined;
+  const p = PathExt.join(notebookDir, root);
+  return p === ".." || p.startsWith("../") ? undefined : p === "." ? "" : p;
+}
+
+/** Reads experiments and runs under one store root (a path relative to the server root). */
+export class RunStore {
+  constructor(contents: ContentsReader, root: string) {
+    this._contents = contents;
+    this.root = root;
+  }
+
+  /** The root, relative to the server root. */
+  readonly root: string;
+
+  /** Forget the folder listings, so the next read sees every change (a person asked to refresh). */
+  forget(): void {
+    this._listings.clear();
+  }
+
+  /** Experiment names under the root, most recently changed first. */
+  async experiments(): Promise<ExperimentsResult> {
+    const dir = await this._list(this.root);
+    if (!dir.ok) return dir;
+    const experiments = dir.entries
+      .filter((e) => e.type === "directory" && !e.name.startsWith("."))
+      .sort((a, b) => Date.parse(b.last_modified) - Date.parse(a.last_modified))
+      .map((e) => e.name);
+    return { ok: true, experiments };
+  }
+
+  /** Every run of `experiment`: the readable ones, newest number first, and the unreadable ones with their reason. */
+  async runs(experiment: string, live: Liveness, now = Date.now()): Promise<RunsResult> {
+    const dir = await this._list(PathExt.join(this.root, experiment));
+    if (!dir.ok) return dir;
+    const folders = dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name));
+    const runs: HistoryRun[] = [];
+    const unreadable: UnreadableRun[] = [];
+    await eachLimited(folders, 8, async (f) => {
+      const r = await this._read(f.path, f.last_modified, now);
+      if (r === undefined) return;
+      if ("reason" in r) unreadable.push(r);
+      else runs.push(this._effective(r, live, now));
+    });
+    runs.sort((a, b) => b.record.number - a.record.number);
+    unreadable.sort((a, b) => b.number - a.number);
+    return { ok: true, runs, unreadable };
+  }
+
+  /** One run's record by experiment and number, status by the died rule; undefined when unreadable. */
+  async run(experiment: string, number: number, live: Liveness, now = Date.now()): Promise<HistoryRun | UnreadableRun | undefined> {
+    const dir = PathExt.join(this.root, experiment, String(number));
+    // Always fetched: a caller asks because the run may have just changed.
+    const r = await this._read(dir, `fresh:${now}`, now, true);
+    return r === undefined || "reason" in r ? r : this._effective(r, live, now);
+  }
+
+  /**
+   * Runs whose record says `running` with a fresh heartbeat, in any experiment, among the run
+   * folders changed within the last `window` ms (a running run rewrites its record every few
+   * seconds, so its folder is always recent; at most {@link RUNNING_SCAN} per experiment).
+   * `notebook` keeps those started from that notebook.
+   */
+  async running(live: Liveness, notebook: string | undefined, now = Date.now(), window = 10 * STALE_MS): Promise<HistoryRun[]> {
+    const ex = await this.experiments();
+    if (!ex.ok) return [];
+    const out: HistoryRun[] = [];
+    for (const name of ex.experiments) {
+      const dir = await this._list(PathExt.join(this.root, name));
+      if (!dir.ok) continue;
+      // The most recently changed folders only: a notebook runs a few runs at a time, and this
+      // must not read a whole sweep of fresh folders before History does.
+      const recent = dir.entries
+        .filter((e) => e.type === "directory" && isRunFolder(e.name) && now - Date.parse(e.last_modified) < window)
+        .sort((a, b) => Date.parse(b.last_modified) - Date.parse(a.last_modified) || Number(b.name) - Number(a.name))
+        .slice(0, RUNNING_SCAN);
+      await eachLimited(recent, 8, async (f) => {
+        const r = await this._read(f.path, f.last_modified, now);
+        if (!r || "reason" in r) return;
+        const run = this._effective(r, live, now);
+        if (run.record.status === "running" && (notebook === undefined || sameNotebook(run.record.notebook, notebook))) out.push(run);
+      });
+    }
+    return out.sort((a, b) => b.record.startTime - a.record.startTime);
+  }
+
+  /**
+   * The experiment the notebook at `notebook` (server-relative) ran last: of each experiment's
+   * newest run, the latest one whose record names that notebook. Undefined when none does.
+   */
+  async experimentOf(notebook: string, experiments: readonly string[]): Promise<string | undefined> {
+    let best: { name: string; start: number } | undefined;
+    for (const name of experiments) {
+      const dir = await this._list(PathExt.join(this.root, name));
+      if (!dir.ok) continue;
+      let newest: Contents.IModel | undefined;
+      for (const e of dir.entries) if (e.type === "directory" && isRunFolder(e.name) && (!newest || Number(e.name) > Number(newest.name))) newest = e;
+      if (!newest) continue;
+      const r = await this._read(newest.path, newest.last_modified, Date.now());
+      if (!r || "reason" in r || !sameNotebook(r.record.notebook, notebook)) continue;
+      if (!best || r.record.startTime > best.start) best = { name, start: r.record.startTime };
+    }
+    return best?.name;
+  }
+
+  /** A run's metric points, parsed from its metrics.csv (empty when it has none yet). */
+  async points(run: HistoryRun): Promise<Map<string, MetricPoints>> {
+    const path = PathExt.join(run.dir, RUN_FILES.metrics);
+    const key = `${run.record.heartbeat}@${run.record.status}@${run.record.endTime ?? ""}`;
+    const hit = this._points.get(path);
+    if (hit && hit.key === key) return hit.points;
+    let text = "";
+    try {
+      const m = await this._contents.get(path, { content: true, type: "file", format: "text" });
+      text = typeof m.content === "string" ? m.content : "";
+    } catch {
+      // No metrics.csv yet: a run that logged nothing, or one whose first batch is not written.
+    }
+    const points = parseMetricsCsv(text);
+    this._points.set(path, { key, points });
+    return points;
+  }
+
+  /** Each metric's series reduced to `buckets` min/max buckets, for charts. */
+  async series(run: HistoryRun, buckets = 300): Promise<Map<string, WireSeries>> {
+    const out = new Map<string, WireSeries>();
+    for (const [name, p] of await this.points(run)) out.set(name, downsample(p.steps, p.values, p.steps.length, buckets));
+    return out;
+  }
+
+  /**
+   * A stored run as the run card's payload (the protocol's one builder, as the kernel's card),
+   * paths relative to `notebookDir` as the kernel sees them.
+   */
+  async payload(run: HistoryRun, notebookDir: string, buckets = 300): Promise<RunPayload> {
+    const series = await this.series(run, buckets);
+    const rel = (p: string) => PathExt.relative(notebookDir || "/", p) || ".";
+    return runPayload(
+      {
+        record: run.record,
+        series: (name) => series.get(name) ?? { step: [], min: [], max: [] },
+        runDir: rel(run.dir),
+        root: rel(this.root),
+        cwd: notebookDir,
+        sentAt: run.record.endTime ?? Date.now(),
+      },
+      buckets,
+    );
+  }
+
+  private _effective(r: { record: RunRecord; dir: string }, live: Liveness, now: number): HistoryRun {
+    const record = withEffectiveStatus(r.record, { now, alive: live.dead(r.record.id) ? false : undefined });
+    let run = this._shown.get(r.dir);
+    if (!run || run.record !== record) {
+      const config = new Map(configEntries(record).map((e) => [e.key, e.value]));
+      run = { id: record.id, record, dir: r.dir, config };
+      this._shown.set(r.dir, run);
+    }
+    return run;
+  }
+
+  /** A folder's listing; one listing serves every caller for a moment (History, the running-run scan and the experiment lookup each ask at page load). */
+  private _list(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+    const now = Date.now();
+    const hit = this._listings.get(path);
+    if (hit && now - hit.at < LISTING_REUSE_MS) return hit.result;
+    const result = this._fetchList(path);
+    this._listings.set(path, { at: now, result });
+    return result;
+  }
+
+  private async _fetchList(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+    try {
+      const m = await this._contents.get(path, { content: true, type: "directory" });
+      if (!Array.isArray(m.content)) return { ok: false, failure: { message: `${path || "."} is not a folder`, missing: false } };
+      return { ok: true, entries: m.content as Contents.IModel[] };
+    } catch (e) {
+      return { ok: false, failure: readFailure(e) };
+    }
+  }
+
+  /** A folder's parsed record (cached by the folder's mtime), why it is unreadable, or undefined for a run still being created. */
+  private _read(dir: string, modified: string, now: number, fresh = false): Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> {
+    const hit = this._records.get(dir);
+    if (!fresh && hit && hit.modified === modified) return hit.result;
+    const result = this._fetch(dir, modified, now);
+    this._records.set(dir, { modified, result });
+    return result;
+  }
+
+  private async _fetch(dir: string, modified: string, now: number): Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> {
+    const number = Number(PathExt.basename(dir));
+    let text: string;
+    try {
+      const m = await this._contents.get(PathExt.join(dir, RUN_FILES.record), { content: true, type: "file", format: "text" });
+      text = typeof m.content === "string" ? m.content : "";
+    } catch (e) {
+      const f = readFailure(e);
+      // A folder is made before its first record; only an old folder without one is damaged.
+      if (f.missing && !(now - Date.parse(modified) > STALE_MS)) {
+        this._records.delete(dir);
+        return undefined;
+      }
+      return { dir, number, reason: f.missing ? "run.json is missing (the run's process may have been killed as it started)" : `run.json could not be read: ${f.message}` };
+    }
+    const parsed = parseRunRecord(text);
+    return parsed.ok ? { record: parsed.record, dir } : { dir, number, reason: parsed.reason };
+  }
+
+  private _contents: ContentsReader;
+  private _listings = new Map<string, { at: number; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
+  private _records = new Map<string, { modified: string; result: Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> }>();
+  private _shown = new Map<string, HistoryRun>();
+  private _points = new Map<string, { key: string; points: Map<string, MetricPoints> }>();
+}
+
+/** Whether a record's notebook (the kernel's JPY_SESSION_NAME, often absolute) is the notebook at `path` (server-relative). */
+export function sameNotebook(recorded: string | undefined, path: string): boolean {
+  if (!recorded) return false;
+  const a = recorded.replace(/\\/g, "/").replace(/^\/+/, "");
+  const b = path.replace(/^\/+/, "");
+  return a === b || a.endsWith(`/${b}`);
+}
+
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
