@@ -75,8 +75,8 @@ const exp = await experiment("restarted");`,
     while ((await statusOnDisk(file)) === "running" && Date.now() < deadline) await page.waitForTimeout(200);
     const onDisk = await statusOnDisk(file);
     assert.equal(onDisk, "interrupted", "the kernel wrote interrupted when it was restarted");
-    await page.waitForSelector(`${PANEL} .jp-labnote-run[data-status="${onDisk}"]`, { timeout: 15_000 });
-    await page.waitForSelector(`${CELL} .jp-labnote-card[data-status="${onDisk}"]`, { timeout: 15_000 });
+    await page.waitForSelector(`${PANEL} .jp-labnote-run[data-status="${onDisk}"]`, { timeout: 60_000 });
+    await page.waitForSelector(`${CELL} .jp-labnote-card[data-status="${onDisk}"]`, { timeout: 60_000 });
     await page.waitForTimeout(1000);
     // Nothing later turns it into died.
     assert.equal(await page.locator(`${PANEL} .jp-labnote-run`).first().getAttribute("data-status"), onDisk);
@@ -231,7 +231,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     for (const [file, name] of [["alpha.ipynb", "alpha"], ["beta.ipynb", "beta"], ["alpha.ipynb", "alpha"]]) {
       await page.click(`#jp-main-dock-panel .lm-TabBar-tab:has-text("${file}")`);
       await page.waitForFunction(([sel, f]) => document.querySelector(`${sel} .jp-labnote-panel-notebook`)?.textContent === f, [PANEL, file] as const, { timeout: 30_000 });
-      await page.waitForFunction(([sel, n]) => document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`)?.value === n, [PANEL, name] as const, { timeout: 15_000 });
+      await page.waitForFunction(([sel, n]) => document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`)?.value === n, [PANEL, name] as const, { timeout: 60_000 });
       assert.equal(await menu.inputValue(), name);
     }
     // A truncated run.json beside alpha's good run.
@@ -241,7 +241,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     writeFileSync(path.join(damaged, "run.json"), good.slice(0, Math.floor(good.length / 2)));
     await page.click(`${PANEL} .jp-labnote-history .jp-labnote-button:has-text("Refresh")`);
     const notice = page.locator(`${PANEL} .jp-labnote-unreadable summary`);
-    await notice.waitFor({ timeout: 15_000 });
+    await notice.waitFor({ timeout: 60_000 });
     assert.equal(await notice.innerText(), "1 unreadable run");
     assert.match((await notice.getAttribute("title")) ?? "", /#2: run\.json is not valid JSON/);
     await notice.click();
@@ -256,7 +256,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     await openPanel(page);
     await page.click(`${PANEL} .jp-labnote-tab[data-tab=history]`);
     const message = page.locator(`${PANEL} .jp-labnote-history-message`);
-    await page.waitForFunction((sel) => /No runs on disk yet under experiments\//.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 15_000 });
+    await page.waitForFunction((sel) => /No runs on disk yet under experiments\//.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 60_000 });
     assert.equal(await message.evaluate((el) => el.classList.contains("jp-labnote-error")), false);
     // A person sets the panel's store root in the settings (here through the server's settings API), then reloads.
     const put = async (root: string | undefined) => {
@@ -267,7 +267,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     };
     await put("../../elsewhere/experiments");
     try {
-      await page.waitForFunction((sel) => /outside the Jupyter server's root/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 15_000 });
+      await page.waitForFunction((sel) => /outside the Jupyter server's root/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 60_000 });
       const text = await message.innerText();
       assert.match(text, /\.\.\/\.\.\/elsewhere\/experiments\/ is outside the Jupyter server's root/);
       assert.match(text, /Start JupyterLab from a folder that contains the store/);
@@ -276,7 +276,7 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     } finally {
       await put(undefined);
     }
-    await page.waitForFunction((sel) => /No runs on disk yet/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 15_000 });
+    await page.waitForFunction((sel) => /No runs on disk yet/.test(document.querySelector(`${sel} .jp-labnote-history-message`)?.textContent ?? ""), PANEL, { timeout: 60_000 });
     assert.ok(existsSync(path.join(lab.root, "fresh")), "reading wrote nothing else");
     assert.ok(!existsSync(path.join(lab.root, "fresh", "experiments")), "reading the store never creates it");
   });
