@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const m2 = usage();
   const drained = m2.heapUsed + m2.arrayBuffers;
   // checked after the measurement, which keeps the run and its points alive until then
-  const count = run.seriesOf("loss")?.count;
+  const count = run.record().metrics.loss?.count;
   if (count !== points) throw new Error(`expected ${points} points in the run, found ${count}`);
 
   const perPoint = (after - before) / points;
