@@ -37,9 +37,11 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+let host: string | undefined;
+
 /** Whether a run's process is alive, when this reader can know it (same host); undefined otherwise. */
 export function processAlive(rec: Pick<RunRecord, "pid" | "hostname">): boolean | undefined {
-  if (rec.hostname !== os.hostname() || typeof rec.pid !== "number" || rec.pid <= 0) return undefined;
+  if (rec.hostname !== (host ??= os.hostname()) || typeof rec.pid !== "number" || rec.pid <= 0) return undefined;
   if (rec.pid === process.pid) return true;
   return pidAlive(rec.pid);
 }
@@ -54,7 +56,12 @@ export function runDir(root: string, experiment: string, number: number): string
  * folder has no readable record.
  */
 export function readRunRecord(root: string, experiment: string, number: number, now = Date.now()): { ok: true; record: RunRecord } | { ok: false; reason: string; file: string } {
-  const file = path.join(runDir(root, experiment, number), RUN_FILES.record);
+  return readRecordIn(path.join(root, checkSegment("experiment", experiment)), experiment, number, now);
+}
+
+/** {@link readRunRecord} in an experiment's folder already checked. */
+function readRecordIn(expDir: string, experiment: string, number: number, now: number): { ok: true; record: RunRecord } | { ok: false; reason: string; file: string } {
+  const file = path.join(expDir, String(number), RUN_FILES.record);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -92,8 +99,9 @@ export function runNumbers(root: string, experiment: string): number[] {
 export function readHistory(root: string, experiment: string, onUnreadable: OnUnreadable = warnUnreadable): RunRecord[] {
   const out: RunRecord[] = [];
   const now = Date.now();
+  const expDir = path.join(root, checkSegment("experiment", experiment));
   for (const n of runNumbers(root, experiment)) {
-    const r = readRunRecord(root, experiment, n, now);
+    const r = readRecordIn(expDir, experiment, n, now);
     if (r.ok) out.push(r.record);
     // A folder made a moment ago may not have its record yet: that is a run starting, not damage.
     else if (!isFresh(path.dirname(r.file), now)) onUnreadable({ id: `${experiment}/${n}`, file: r.file, reason: r.reason });

@@ -126,11 +126,14 @@ export type ParsedRecord = { ok: true; record: RunRecord } | { ok: false; reason
 const STATUSES: readonly string[] = ["running", "completed", "failed", "interrupted", "died"];
 
 function strings(x: unknown): string[] {
-  return Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : [];
+  if (!Array.isArray(x)) return [];
+  return x.every((s) => typeof s === "string") ? x : x.filter((s): s is string => typeof s === "string");
 }
 
 function objects<T>(x: unknown, ok: (o: Record<string, unknown>) => boolean): T[] {
-  return Array.isArray(x) ? (x.filter((o) => isPlainObject(o) && ok(o)) as T[]) : [];
+  if (!Array.isArray(x)) return [];
+  const good = (o: unknown) => isPlainObject(o) && ok(o);
+  return (x.every(good) ? x : x.filter(good)) as T[];
 }
 
 /**
@@ -157,48 +160,51 @@ export function parseRunRecord(input: unknown): ParsedRecord {
   if (typeof r.number !== "number" || !Number.isInteger(r.number) || r.number < 1) return { ok: false, reason: 'run.json has no run "number"' };
   if (typeof r.status !== "string" || !STATUSES.includes(r.status)) return { ok: false, reason: `run.json has an unknown status ${JSON.stringify(r.status)}` };
   if (typeof r.startTime !== "number") return { ok: false, reason: 'run.json has no "startTime"' };
+  // Text parsed here is ours to normalize in place (reading 10,000 records stays cheap); a value
+  // handed in is copied first, so the caller's object is never changed.
+  const rec = (typeof input === "string" ? r : { ...r }) as Record<string, unknown>;
   const metrics: Record<string, MetricSummary> = {};
-  if (isPlainObject(r.metrics)) {
-    for (const [name, m] of Object.entries(r.metrics)) {
+  if (isPlainObject(rec.metrics)) {
+    for (const name in rec.metrics) {
+      const m = rec.metrics[name];
       if (!isPlainObject(m)) continue;
       const s: MetricSummary = { count: Number(m.count) || 0, lastStep: Number(m.lastStep) || 0, last: fromWire(m.last), min: fromWire(m.min), max: fromWire(m.max) };
-      for (const k of ["nan", "posInf", "negInf"] as const) if (typeof m[k] === "number") s[k] = m[k] as number;
+      if (typeof m.nan === "number") s.nan = m.nan;
+      if (typeof m.posInf === "number") s.posInf = m.posInf;
+      if (typeof m.negInf === "number") s.negInf = m.negInf;
       metrics[name] = s;
     }
   }
-  const err = r.error;
-  const record: RunRecord = {
-    ...(r as unknown as RunRecord),
-    format: 1,
-    id: typeof r.id === "string" ? r.id : `${r.experiment}/${r.number}`,
-    name: typeof r.name === "string" ? r.name : "",
-    status: r.status as RunStatus,
-    tags: strings(r.tags),
-    heartbeat: typeof r.heartbeat === "number" ? r.heartbeat : r.startTime,
-    pid: typeof r.pid === "number" ? r.pid : 0,
-    hostname: typeof r.hostname === "string" ? r.hostname : "",
-    config: isPlainObject(r.config) ? r.config : {},
-    modified: strings(r.modified),
-    added: strings(r.added),
-    named: strings(r.named),
-    seed: typeof r.seed === "number" ? r.seed : 0,
-    metrics,
-    histograms: strings(r.histograms),
-    artifacts: objects<ArtifactRecord>(r.artifacts, (a) => typeof a.name === "string" && typeof a.file === "string").map((a) => ({
-      ...a,
-      version: Number(a.version) || 0,
-      size: Number(a.size) || 0,
-      format: typeof a.format === "string" ? a.format : "file",
-      mediaType: typeof a.mediaType === "string" ? a.mediaType : "application/octet-stream",
-    })),
-    resources: objects<ResourceRecord>(r.resources, (x) => typeof x.sha256 === "string"),
-    cells: objects<CellRecord>(r.cells, (c) => typeof c.sha256 === "string"),
-    metadata: isPlainObject(r.metadata) ? r.metadata : {},
-  };
-  if (typeof r.endTime !== "number") delete record.endTime;
-  if (typeof r.duration !== "number") delete record.duration;
+  rec.format = 1;
+  if (typeof rec.id !== "string") rec.id = `${rec.experiment}/${rec.number}`;
+  if (typeof rec.name !== "string") rec.name = "";
+  rec.tags = strings(rec.tags);
+  if (typeof rec.heartbeat !== "number") rec.heartbeat = rec.startTime;
+  if (typeof rec.pid !== "number") rec.pid = 0;
+  if (typeof rec.hostname !== "string") rec.hostname = "";
+  if (!isPlainObject(rec.config)) rec.config = {};
+  rec.modified = strings(rec.modified);
+  rec.added = strings(rec.added);
+  rec.named = strings(rec.named);
+  if (typeof rec.seed !== "number") rec.seed = 0;
+  rec.metrics = metrics;
+  rec.histograms = strings(rec.histograms);
+  rec.artifacts = objects<ArtifactRecord>(rec.artifacts, (a) => typeof a.name === "string" && typeof a.file === "string").map((a) => {
+    if (typeof a.version !== "number") a.version = Number(a.version) || 0;
+    if (typeof a.size !== "number") a.size = Number(a.size) || 0;
+    if (typeof a.format !== "string") a.format = "file";
+    if (typeof a.mediaType !== "string") a.mediaType = "application/octet-stream";
+    return a;
+  });
+  rec.resources = objects<ResourceRecord>(rec.resources, (x) => typeof x.sha256 === "string");
+  rec.cells = objects<CellRecord>(rec.cells, (c) => typeof c.sha256 === "string");
+  if (!isPlainObject(rec.metadata)) rec.metadata = {};
+  if (typeof rec.endTime !== "number") delete rec.endTime;
+  if (typeof rec.duration !== "number") delete rec.duration;
+  const err = rec.error;
   if (isPlainObject(err) && typeof err.message === "string")
-    record.error = { name: typeof err.name === "string" ? err.name : "Error", message: err.message, ...(typeof err.stack === "string" ? { stack: err.stack } : {}) };
-  else delete record.error;
+    rec.error = { name: typeof err.name === "string" ? err.name : "Error", message: err.message, ...(typeof err.stack === "string" ? { stack: err.stack } : {}) };
+  else delete rec.error;
+  const record = rec as unknown as RunRecord;
   return { ok: true, record };
 }
