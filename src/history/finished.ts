@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, RUN_FILES, blobPath, parseMetricsCsv, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
+import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
+import { readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
 /** Turns an artifact's bytes back into the value that was saved (the experiment's savers). */
@@ -153,13 +154,7 @@ export class FinishedRun<C = Record<string, unknown>> {
   }
 
   private readMetrics(only?: string): Map<string, MetricPoints> {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(this.dir, RUN_FILES.metrics), "utf8");
-    } catch {
-      return new Map();
-    }
-    return parseMetricsCsv(text, only);
+    return readMetricPoints(this.dir, this.id, only);
   }
 
   private readonly root: string;

@@ -5,12 +5,15 @@
 import type { NumberList } from "./metrics";
 import { toWire } from "./numbers";
 import type { WireSeries } from "./wire";
+import type { MetricSummary } from "./record";
+import { METRICS_FORMAT, SUMMARY_BUCKETS, type MetricSummaryFile } from "./columns";
 
 /** Points read by position: a live series or arrays parsed from a file. */
 export interface PointSource {
   readonly count: number;
   step(i: number): number;
   value(i: number): number;
+  time(i: number): number;
 }
 
 /**
@@ -31,7 +34,7 @@ export function downsample(steps: NumberList, values: NumberList, count: number,
 }
 
 /** Ends a series: the last point exact, and `bad` dropped when no bucket has a non-finite point. */
-function finish(out: WireSeries & { bad: number[] }, step: number, last: number): WireSeries {
+function finish(out: { step: number[]; min: WireSeries["min"]; max: WireSeries["max"]; bad: number[] }, step: number, last: number): WireSeries {
   out.step.push(step);
   out.min.push(toWire(last));
   out.max.push(toWire(last));
@@ -85,6 +88,7 @@ export class IncrementalBuckets {
   private width = 1;
   private folded = 0;
   private readonly step: number[] = [];
+  private readonly time: number[] = [];
   private readonly min: number[] = [];
   private readonly max: number[] = [];
   private readonly bad: number[] = [];
@@ -98,6 +102,7 @@ export class IncrementalBuckets {
       const finite = v - v === 0;
       if (b === this.step.length) {
         this.step.push(series.step(i));
+        this.time.push(series.time(i));
         this.min.push(finite ? v : NaN);
         this.max.push(finite ? v : NaN);
         this.bad.push(finite ? 0 : 1);
@@ -115,11 +120,43 @@ export class IncrementalBuckets {
   /** At most `buckets` buckets (neighbours merged as needed), then the last point exactly. */
   toWire(series: PointSource, buckets: number): WireSeries {
     this.update(series);
-    const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
     const n = series.count;
     if (n === 0) return { step: [], min: [], max: [] };
-    const body = Math.max(1, buckets - 1);
-    const group = Math.max(1, Math.ceil(this.step.length / body));
+    const { step, min, max, bad } = this.merged(Math.max(1, buckets - 1));
+    return finish({ step, min, max, bad }, series.step(n - 1), series.value(n - 1));
+  }
+
+  /**
+   * The metric's summary file: its record summary, at most {@link SUMMARY_BUCKETS} buckets with
+   * the first step and time of each, and the last point exact.
+   */
+  toSummary(name: string, series: PointSource, sum: MetricSummary, buckets = SUMMARY_BUCKETS): MetricSummaryFile {
+    this.update(series);
+    const n = series.count;
+    const m = this.merged(buckets);
+    const out: MetricSummaryFile = {
+      format: METRICS_FORMAT,
+      name,
+      count: sum.count,
+      lastStep: sum.lastStep,
+      last: toWire(sum.last),
+      min: toWire(sum.min),
+      max: toWire(sum.max),
+      width: this.width * m.group,
+      buckets: { step: m.step, time: m.time, min: m.min, max: m.max },
+    };
+    if (m.bad.some((x) => x > 0)) out.buckets.bad = m.bad;
+    if (sum.nan) out.nan = sum.nan;
+    if (sum.posInf) out.posInf = sum.posInf;
+    if (sum.negInf) out.negInf = sum.negInf;
+    if (n > 0) out.lastPoint = { step: series.step(n - 1), value: toWire(series.value(n - 1)), time: series.time(n - 1) };
+    return out;
+  }
+
+  /** The buckets, neighbours merged so that at most `most` remain. */
+  private merged(most: number): { group: number; step: number[]; time: number[]; min: WireSeries["min"]; max: WireSeries["max"]; bad: number[] } {
+    const out = { group: Math.max(1, Math.ceil(this.step.length / most)), step: [] as number[], time: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
+    const group = out.group;
     for (let b = 0; b < this.step.length; b += group) {
       let lo = NaN;
       let hi = NaN;
@@ -132,11 +169,12 @@ export class IncrementalBuckets {
         bad += this.bad[k];
       }
       out.step.push(this.step[b]);
+      out.time.push(this.time[b]);
       out.min.push(toWire(lo));
       out.max.push(toWire(hi));
       out.bad.push(bad);
     }
-    return finish(out, series.step(n - 1), series.value(n - 1));
+    return out;
   }
 
   private halve(): void {
@@ -145,6 +183,7 @@ export class IncrementalBuckets {
       const a = 2 * k;
       const b = a + 1;
       this.step[k] = this.step[a];
+      this.time[k] = this.time[a];
       if (b < this.step.length) {
         const lo = [this.min[a], this.min[b]].filter((x) => x === x);
         const hi = [this.max[a], this.max[b]].filter((x) => x === x);
@@ -157,7 +196,7 @@ export class IncrementalBuckets {
         this.bad[k] = this.bad[a];
       }
     }
-    this.step.length = this.min.length = this.max.length = this.bad.length = m;
+    this.step.length = this.time.length = this.min.length = this.max.length = this.bad.length = m;
     this.width *= 2;
   }
 }
