@@ -3,7 +3,7 @@
  * and the history view all draw from these, so a series looks the same wherever it is shown.
  */
 import type { NumberList } from "./metrics";
-import { toWire } from "./numbers";
+import { fromWire, toWire } from "./numbers";
 import type { WireSeries } from "./wire";
 import type { MetricSummary } from "./record";
 import { METRICS_FORMAT, SUMMARY_BUCKETS, type MetricSummaryFile } from "./columns";
@@ -73,6 +73,41 @@ export function downsampleBy(stepAt: (i: number) => number, valueAt: (i: number)
     out.bad.push(bad);
   }
   return finish(out, stepAt(count - 1), valueAt(count - 1));
+}
+
+/**
+ * A chart series from a metric's summary file alone: its buckets merged down to at most
+ * `buckets` - 1 (neighbours folded, the same rule as {@link downsample}), then the last point
+ * exact. So the panel draws a run of any length from a file of a few KB, without its points.
+ * @example const p = parseMetricSummary(text); if (p.ok) draw(summarySeries(p.value, 200))
+ */
+export function summarySeries(summary: MetricSummaryFile, buckets = 200): WireSeries {
+  const b = summary.buckets;
+  const n = b.step.length;
+  const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
+  const group = Math.max(1, Math.ceil(n / Math.max(1, buckets - 1)));
+  for (let k = 0; k < n; k += group) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    let bad = 0;
+    for (let i = k; i < Math.min(n, k + group); i++) {
+      const a = fromWire(b.min[i]);
+      const z = fromWire(b.max[i]);
+      if (a < lo) lo = a;
+      if (z > hi) hi = z;
+      bad += b.bad?.[i] ?? 0;
+    }
+    out.step.push(b.step[k]);
+    out.min.push(lo === Infinity ? "NaN" : lo);
+    out.max.push(hi === -Infinity ? "NaN" : hi);
+    out.bad.push(bad);
+  }
+  const last = summary.lastPoint;
+  if (last === undefined) {
+    if (!out.bad.some((x) => x > 0)) return { step: out.step, min: out.min, max: out.max };
+    return out;
+  }
+  return finish(out, last.step, fromWire(last.value));
 }
 
 /** Buckets kept per series before two neighbours merge into one (the width doubles). */

@@ -1,18 +1,20 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { METRICS_HEADER, RUN_FILES, decodeColumn, metricRows } from "../../protocol";
-import { appendSync, writeAtomic } from "./atomic";
+import { RUN_FILES } from "../../protocol";
+import { writeMetricsCsv } from "../../history/metrics";
+import { appendSync, writeAtomic, writeAtomicBy } from "./atomic";
+import { warn } from "../../core/util/warn";
 import { metricsWriter } from "./writer";
 
 /** Where a run's metric files are written: the writer thread, or inline where threads are unavailable. */
 export interface MetricsOut {
   append(file: string, data: Uint8Array): void;
   replace(file: string, text: string): void;
-  /** metrics.csv of the ended run, from its columns (files relative to the run's folder). */
-  writeCsv(metrics: { name: string; file: string }[]): void;
+  /** The run ended: close `files`, then write its metrics.csv from the columns (`metrics` relative to the run's folder). */
+  finish(files: string[], metrics: { name: string; file: string }[]): void;
   sync(): Promise<void>;
   syncBlocking(): void;
-  forget(files: string[]): void;
+  /** Block until this process's metrics.csv files are written (exit path). */
+  csvBlocking(): void;
 }
 
 /** The metrics output of the run in `dir`; errors of background writes go to `onError`. */
@@ -23,25 +25,26 @@ export function metricsOut(dir: string, onError: (e: Error) => void): MetricsOut
     return {
       append: (file, data) => writer.append(dir, file, data),
       replace: (file, text) => writer.replace(dir, file, text),
-      writeCsv: (metrics) => writer.writeCsv(dir, metrics),
+      finish: (files, metrics) => writer.finish(dir, files, { file: RUN_FILES.metrics, metrics }),
       sync: () => writer.sync(),
       syncBlocking: () => writer.syncBlocking(),
-      forget: (files) => writer.forget(dir, files),
+      csvBlocking: () => writer.csvBlocking(),
     };
   }
   return {
     append: (file, data) => appendSync(file, data),
     replace: (file, text) => writeAtomic(file, text),
-    writeCsv: (metrics) => {
-      let text = METRICS_HEADER;
-      for (const m of metrics) {
-        const c = decodeColumn(fs.readFileSync(path.join(dir, m.file)));
-        text += metricRows(m.name, c.steps, c.values, c.times);
+    finish: (_files, metrics) => {
+      if (metrics.length === 0) return;
+      try {
+        writeAtomicBy(path.join(dir, RUN_FILES.metrics), (write) => writeMetricsCsv(dir, dir, write));
+      } catch (e) {
+        // As from the writer thread: the columns are whole, `labnote export` can redo the file.
+        warn(`${(e as Error).message}; the run's metrics are intact, \`labnote export\` writes the file later`);
       }
-      writeAtomic(path.join(dir, RUN_FILES.metrics), text);
     },
     sync: async () => undefined,
     syncBlocking: () => undefined,
-    forget: () => undefined,
+    csvBlocking: () => undefined,
   };
 }

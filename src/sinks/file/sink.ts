@@ -40,7 +40,7 @@ export class FileSink implements RunSink {
     this.writeRecord(run);
   }
 
-  metrics(_run: RunView, batch: MetricBatch[]): void {
+  metrics(run: RunView, batch: MetricBatch[]): void {
     this.throwFailed();
     const now = Date.now();
     for (const b of batch) {
@@ -51,21 +51,19 @@ export class FileSink implements RunSink {
       column.dirty = true;
     }
     // Summaries are small; rewriting them about once a second keeps the panel's charts current.
-    if (now - this.summariesAt >= SUMMARY_MS) this.writeSummaries(_run, now);
+    if (now - this.summariesAt >= SUMMARY_MS) this.writeSummaries(run, now);
   }
 
+  /** Resolves once the record and the metric columns are on disk (metrics.csv follows, see whenWritten()). */
   async drain(): Promise<void> {
     await this.out.sync();
     this.throwFailed();
-    // The run has ended and its columns are on disk: its metrics.csv follows, off the caller's path.
-    if (this.finished && this.columns.size > 0 && !this.csvQueued) {
-      this.csvQueued = true;
-      this.out.writeCsv([...this.columns.values()].map((c) => ({ name: c.name, file: path.relative(this.dir, c.file) })));
-    }
   }
 
   drainSync(): void {
     this.out.syncBlocking();
+    // Signal and exit paths: a run ended by them gets its metrics.csv before the process goes.
+    if (this.finished) this.out.csvBlocking();
   }
 
   histogram(_run: RunView, h: Histogram): void {
@@ -94,7 +92,13 @@ export class FileSink implements RunSink {
     this.finished = true;
     if (this.columns.size > 0) this.writeSummaries(run, Date.now(), true);
     this.writeRecord(run);
-    this.out.forget([...this.columns.values()].map((c) => c.file));
+    // metrics.csv is written from the columns after the run ended, off the caller's path; a
+    // run whose files could not be written gets none (its columns hold what was written).
+    const columns = [...this.columns.values()];
+    this.out.finish(
+      columns.map((c) => c.file),
+      this.failed ? [] : columns.map((c) => ({ name: c.name, file: path.relative(this.dir, c.file) })),
+    );
     if (run.env.git) {
       try {
         const envFile = path.join(this.dir, RUN_FILES.env);
@@ -151,5 +155,4 @@ export class FileSink implements RunSink {
   private failed: Error | undefined;
   private summariesAt = 0;
   private finished = false;
-  private csvQueued = false;
 }
