@@ -134,6 +134,27 @@ export function encodeColumn(steps: ArrayLike<number>, values: ArrayLike<number>
 }
 
 /**
+ * Interleave points [from, to) of a series read by position into `out` (float64 triples) from
+ * index `at`, as a column file's bytes (swapped where the machine is big-endian); returns the
+ * number of float64s written. The writer fills a buffer it reuses, so nothing is allocated per
+ * flush.
+ * @example encodeColumnInto(series, 0, series.count, new Float64Array(3 * series.count), 0)
+ */
+export function encodeColumnInto(src: { step(i: number): number; value(i: number): number; time(i: number): number }, from: number, to: number, out: Float64Array, at: number): number {
+  let j = at;
+  for (let i = from; i < to; i++, j += 3) {
+    out[j] = src.step(i);
+    out[j + 1] = src.value(i);
+    out[j + 2] = src.time(i);
+  }
+  if (!littleEndian()) {
+    const b = new Uint8Array(out.buffer, out.byteOffset + at * 8, (j - at) * 8);
+    for (let i = 0; i < b.length; i += 8) b.subarray(i, i + 8).reverse();
+  }
+  return j - at;
+}
+
+/**
  * A column's points as three typed arrays; a torn last point is left out (its bytes counted in
  * `torn`). Self-contained (no module constants, no nested functions), so the metrics writer
  * thread runs this same function.

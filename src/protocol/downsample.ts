@@ -128,26 +128,40 @@ export class IncrementalBuckets {
   private readonly max: number[] = [];
   private readonly bad: number[] = [];
 
-  /** Fold points [folded, series.count) into the buckets. */
+  /** Fold points [folded, series.count) into the buckets, a bucket's run of points at a time. */
   update(series: PointSource): void {
     const n = series.count;
-    for (let i = this.folded; i < n; i++) {
+    let i = this.folded;
+    while (i < n) {
       const b = Math.floor(i / this.width);
-      const v = series.value(i);
-      const finite = v - v === 0;
       if (b === this.step.length) {
+        const v = series.value(i);
+        const finite = v - v === 0;
         this.step.push(series.step(i));
         this.time.push(series.time(i));
         this.min.push(finite ? v : NaN);
         this.max.push(finite ? v : NaN);
         this.bad.push(finite ? 0 : 1);
+        i++;
         if (this.step.length > KEEP) this.halve();
-      } else if (finite) {
-        const lo = this.min[b];
-        const hi = this.max[b];
-        if (!(v >= lo)) this.min[b] = lo === lo ? Math.min(lo, v) : v;
-        if (!(v <= hi)) this.max[b] = hi === hi ? Math.max(hi, v) : v;
-      } else this.bad[b]++;
+        continue;
+      }
+      const end = Math.min(n, (b + 1) * this.width);
+      let lo = this.min[b];
+      let hi = this.max[b];
+      let bad = this.bad[b];
+      for (; i < end; i++) {
+        const v = series.value(i);
+        if (v - v !== 0) bad++;
+        else {
+          // NaN in lo/hi means "no finite point yet": the first finite one takes its place.
+          if (!(v >= lo)) lo = v;
+          if (!(v <= hi)) hi = v;
+        }
+      }
+      this.min[b] = lo;
+      this.max[b] = hi;
+      this.bad[b] = bad;
     }
     this.folded = n;
   }

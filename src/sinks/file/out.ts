@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { RUN_FILES } from "../../protocol";
+import { RUN_FILES, encodeColumn } from "../../protocol";
+import type { SeriesView } from "../../core/events";
 import { writeMetricsCsv } from "../../history/metrics";
 import { appendSync, writeAtomic, writeAtomicBy } from "./atomic";
 import { warn } from "../../core/util/warn";
@@ -7,7 +8,8 @@ import { metricsWriter } from "./writer";
 
 /** Where a run's metric files are written: the writer thread, or inline where threads are unavailable. */
 export interface MetricsOut {
-  append(file: string, data: Uint8Array): void;
+  /** Append points [from, to) of `src` to a column file. */
+  appendPoints(file: string, src: SeriesView, from: number, to: number): void;
   replace(file: string, text: string): void;
   /** The run ended: close `files`, then write its metrics.csv from the columns (`metrics` relative to the run's folder). */
   finish(files: string[], metrics: { name: string; file: string }[]): void;
@@ -23,7 +25,7 @@ export function metricsOut(dir: string, onError: (e: Error) => void): MetricsOut
   if (writer) {
     writer.watch(dir, onError);
     return {
-      append: (file, data) => writer.append(dir, file, data),
+      appendPoints: (file, src, from, to) => writer.appendPoints(dir, file, src, from, to),
       replace: (file, text) => writer.replace(dir, file, text),
       finish: (files, metrics) => writer.finish(dir, files, { file: RUN_FILES.metrics, metrics }),
       sync: () => writer.sync(),
@@ -32,7 +34,10 @@ export function metricsOut(dir: string, onError: (e: Error) => void): MetricsOut
     };
   }
   return {
-    append: (file, data) => appendSync(file, data),
+    appendPoints: (file, src, from, to) => {
+      const { steps, values, times } = src.copyRange(from, to);
+      appendSync(file, encodeColumn(steps, values, times));
+    },
     replace: (file, text) => writeAtomic(file, text),
     finish: (_files, metrics) => {
       if (metrics.length === 0) return;

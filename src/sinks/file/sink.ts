@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { IncrementalBuckets, METRICS_DIR, METRICS_FORMAT, RUN_FILES, encodeColumn, metricFiles, recordJson, storeError, type Histogram, type MetricsIndex } from "../../protocol";
+import { IncrementalBuckets, METRICS_DIR, METRICS_FORMAT, RUN_FILES, metricFiles, recordJson, storeError, type Histogram, type MetricsIndex } from "../../protocol";
 import type { MetricBatch, RunSink, RunView } from "../../core/events";
 import { appendSync, ensureDir, writeAtomic } from "./atomic";
 import { metricsOut, type MetricsOut } from "./out";
@@ -45,8 +45,7 @@ export class FileSink implements RunSink {
     const now = Date.now();
     for (const b of batch) {
       const column = this.columnOf(b.series.name);
-      const { steps, values, times } = b.series.copyRange(b.from, b.to);
-      this.out.append(column.file, encodeColumn(steps, values, times));
+      this.out.appendPoints(column.file, b.series, b.from, b.to);
       column.buckets.update(b.series);
       column.dirty = true;
     }

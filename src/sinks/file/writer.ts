@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { METRICS_HEADER, csvField, decodeColumn, metricRows, storeError } from "../../protocol";
+import { METRICS_HEADER, POINT_BYTES, csvField, decodeColumn, encodeColumnInto, metricRows, storeError, type PointSource } from "../../protocol";
 import { warn } from "../../core/util/warn";
 
 /**
@@ -27,8 +27,9 @@ ${decodeColumn.toString()}
 const METRICS_HEADER = ${JSON.stringify(METRICS_HEADER)};
 const CSV_SLICE_MS = 4;
 const pending = new Int32Array(workerData.pending);
-// [0] messages in flight, [1] kilobytes in flight, [2] kilobytes written per second (moving
-// average), [3] metrics.csv files queued or being written
+// [0] messages in flight, [1] bytes of the ring in flight, [2] kilobytes written per second
+// (moving average), [3] metrics.csv files queued or being written
+const ring = Buffer.from(workerData.ring);
 const fds = new Map();
 // Folders where a write failed: their files are closed and nothing more is written there, so
 // a full disk is reported once and leaves no file open.
@@ -117,7 +118,7 @@ parentPort.on("message", (m) => {
   const dir = path.dirname(m.file);
   try {
     if (failed.has(dir)) error = undefined;
-    else if (m.kind === "append") writeAll(fdOf(m.file), Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+    else if (m.kind === "append") writeAll(fdOf(m.file), ring.subarray(m.off, m.off + m.len));
     else if (m.kind === "replace") replace(m.file, m.data);
   } catch (e) {
     error = { code: e && e.code, message: String(e && e.message || e) };
@@ -125,12 +126,13 @@ parentPort.on("message", (m) => {
     closeFolder(dir);
   }
   const ms = Math.max(1, Date.now() - t0);
-  if (m.kb > 256) {
-    const rate = Math.round((m.kb / ms) * 1000);
+  if (m.kind === "append" && m.len > 262144) {
+    const rate = Math.round((m.len / 1024 / ms) * 1000);
     const old = Atomics.load(pending, 2);
     Atomics.store(pending, 2, old ? Math.round(old * 0.7 + rate * 0.3) : rate);
   }
-  Atomics.sub(pending, 1, m.kb);
+  // The ring's bytes (and a tail skipped to keep a batch whole) are free again.
+  if (m.kind === "append") Atomics.sub(pending, 1, m.len + m.skip);
   Atomics.sub(pending, 0, 1);
   Atomics.notify(pending, 0);
   if (error) parentPort.postMessage({ kind: "error", file: m.file, error });
@@ -144,9 +146,15 @@ type ErrorSink = (e: Error) => void;
  * 150 ms flush, a point is on disk at most about 200 ms after it was logged.
  */
 const MAX_LAG_MS = 50;
-/** Bounds on the bytes in flight, in KB: enough to batch well, never more than this whatever the rate. */
-const MIN_BUDGET_KB = 4096;
-const MAX_BUDGET_KB = 65_536;
+/**
+ * The ring the logging thread lays points out in and the worker writes from: the writer's
+ * memory, whatever the logging rate (16 MB, about 700,000 points in flight at most).
+ */
+const RING_BYTES = 16 * 1024 * 1024;
+/** Points laid out per message: a whole flush of one metric, usually. */
+const PIECE_POINTS = 65_536;
+/** Bytes in flight the lag budget always allows, however slow the writer was measured. */
+const MIN_BUDGET = 4 * 1024 * 1024;
 /** How long the exit path waits for metrics.csv files still being written. */
 const EXIT_CSV_MS = 10_000;
 
@@ -154,7 +162,9 @@ const EXIT_CSV_MS = 10_000;
 export class MetricsWriter {
   constructor() {
     this.pending = new Int32Array(new SharedArrayBuffer(16));
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pending: this.pending.buffer } });
+    this.ring = new SharedArrayBuffer(RING_BYTES);
+    this.ringF64 = new Float64Array(this.ring);
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pending: this.pending.buffer, ring: this.ring } });
     this.worker.on("message", (m: { kind: string; id?: number; file?: string; dir?: string; error?: { code?: string; message: string } }) => {
       if (m.kind === "synced") {
         this.waiters.get(m.id!)?.();
@@ -190,16 +200,30 @@ export class MetricsWriter {
     this.onError.set(dir, onError);
   }
 
-  /** Append bytes to a file of the run in `dir` (the buffer is handed over, not copied). */
-  append(dir: string, file: string, data: Uint8Array): void {
-    const kb = Math.ceil(data.byteLength / 1024);
-    this.throttle(kb);
-    this.post({ kind: "append", file, data, kb }, dir, kb, [data.buffer as ArrayBuffer]);
+  /**
+   * Append points [from, to) of `src` to a column file of the run in `dir`: laid out straight
+   * into the shared ring (no buffer allocated, nothing copied twice), written by the worker.
+   */
+  appendPoints(dir: string, file: string, src: PointSource, from: number, to: number): void {
+    for (let i = from; i < to; i += PIECE_POINTS) {
+      const end = Math.min(to, i + PIECE_POINTS);
+      const len = (end - i) * POINT_BYTES;
+      const skip = this.pos + len > RING_BYTES ? RING_BYTES - this.pos : 0;
+      this.throttle(len + skip);
+      if (this.broken) return;
+      if (skip) this.pos = 0;
+      encodeColumnInto(src, i, end, this.ringF64, this.pos / 8);
+      this.owner.set(file, dir);
+      Atomics.add(this.pending, 0, 1);
+      Atomics.add(this.pending, 1, len + skip);
+      this.worker.postMessage({ kind: "append", file, off: this.pos, len, skip });
+      this.pos += len;
+    }
   }
 
   /** Replace a small file of the run in `dir` atomically. */
   replace(dir: string, file: string, data: string): void {
-    this.post({ kind: "replace", file, data, kb: 0 }, dir, 0);
+    this.post({ kind: "replace", file, data }, dir);
   }
 
   /**
@@ -219,25 +243,26 @@ export class MetricsWriter {
 
   /**
    * Backpressure: keep at most ~MAX_LAG_MS of the writer's work in flight, so a crash loses at
-   * most that much and memory stays bounded. Only a loop that logs faster than the disk takes
-   * ever waits.
+   * most that much, and never more than the ring holds. Only a loop that logs faster than the
+   * disk takes ever waits.
    */
-  private throttle(incomingKb: number): void {
-    const rate = Atomics.load(this.pending, 2) || 200_000; // KB/s until measured
-    const budget = Math.min(MAX_BUDGET_KB, Math.max(MIN_BUDGET_KB, Math.floor((rate * MAX_LAG_MS) / 1000)));
+  private throttle(incoming: number): void {
+    const rate = (Atomics.load(this.pending, 2) || 200_000) * 1024; // bytes/s, a guess until measured
+    const budget = Math.min(RING_BYTES, Math.max(MIN_BUDGET, Math.floor((rate * MAX_LAG_MS) / 1000)));
     const deadline = Date.now() + 10_000;
     for (;;) {
       const inFlight = Atomics.load(this.pending, 1);
-      if (inFlight + incomingKb <= budget || inFlight <= 0 || this.broken || Date.now() > deadline) return;
+      if (inFlight <= 0 || this.broken) return;
+      // The ring's limit is hard (its bytes would be overwritten); the lag budget gives way after a while.
+      if (inFlight + incoming <= RING_BYTES && (inFlight + incoming <= budget || Date.now() > deadline)) return;
       Atomics.wait(this.pending, 0, Atomics.load(this.pending, 0), 50);
     }
   }
 
-  private post(message: { kind: string; file: string; kb: number; data: unknown }, dir: string, kb: number, transfer: ArrayBuffer[] = []): void {
+  private post(message: { kind: string; file: string; data: unknown }, dir: string): void {
     this.owner.set(message.file, dir);
     Atomics.add(this.pending, 0, 1);
-    Atomics.add(this.pending, 1, kb);
-    this.worker.postMessage(message, transfer);
+    this.worker.postMessage(message);
   }
 
   /** Resolves when everything posted so far is written (metrics.csv files in the making excepted). */
@@ -286,6 +311,10 @@ export class MetricsWriter {
   }
 
   broken: unknown;
+  private readonly ring: SharedArrayBuffer;
+  private readonly ringF64: Float64Array;
+  /** Where the next points go in the ring. */
+  private pos = 0;
   private readonly worker: Worker;
   private readonly pending: Int32Array;
   private readonly waiters = new Map<number, () => void>();
