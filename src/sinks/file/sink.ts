@@ -46,7 +46,9 @@ export class FileSink implements RunSink {
     for (const b of batch) {
       const column = this.columnOf(b.series.name);
       this.out.appendPoints(column.file, b.series, b.from, b.to);
+      // Folded as the points arrive, so that the end of a long run has little left to fold.
       column.buckets.update(b.series);
+      b.series.summary();
       column.dirty = true;
     }
     // Summaries are small; rewriting them about once a second keeps the panel's charts current.
