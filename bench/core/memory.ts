@@ -5,12 +5,8 @@
  *   node --expose-gc --import tsx bench/core/memory.ts [--points 10000000]
  */
 import { experiment } from "../../src";
-import { fmtMs, machineNote, msSince, report, runMain, tempRoot, verdict, type Row } from "./common";
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { runState } from "../../src/core/run";
+import { arg, fmtMs, machineNote, msSince, report, runMain, tempRoot, verdict, type Row } from "./common";
 
 function usage(): NodeJS.MemoryUsage {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -47,7 +43,7 @@ async function main(): Promise<void> {
   const m2 = usage();
   const drained = m2.heapUsed + m2.arrayBuffers;
   // checked after the measurement, which keeps the run and its points alive until then
-  const count = run.seriesOf("loss")?.count;
+  const count = runState(run).view.series("loss")?.count;
   if (count !== points) throw new Error(`expected ${points} points in the run, found ${count}`);
 
   const perPoint = (after - before) / points;

@@ -13,16 +13,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { experiment, whenWritten, type Experiment, type Run } from "../../src";
 import { metricFiles, parseMetricSummary, summarySeries } from "../../src/protocol";
-import { fmtMs, fmtNs, fmtRate, machineNote, median, msSince, noise, percentile, report, runMain, tempRoot, timed, verdict, yieldToLoop, type Row } from "./common";
+import { arg, cpuNsSince, fmtMs, fmtNs, fmtRate, machineNote, median, msSince, noise, percentile, report, runMain, tempRoot, timed, verdict, yieldToLoop, type Row } from "./common";
 import { MetricsWriter, PreviousCsvSink } from "./previous-writer";
 
 /** Yield to the event loop this often, as a training loop that awaits now and then does. */
 const YIELD_EVERY = 65_536;
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
 
 interface Round {
   /** Points per second, from the first log() until run.end() resolved. */
@@ -42,38 +37,30 @@ async function logLoop(run: Run, points: number): Promise<void> {
   }
 }
 
-function cpuNs(since: NodeJS.CpuUsage): number {
-  const c = process.cpuUsage(since);
-  return (c.user + c.system) * 1000;
-}
-
-async function labnoteRound(exp: Experiment, points: number): Promise<Round> {
-  const run = await exp.start({ name: "sustained" });
+/** Log `points` into a run, end it; the rate from the first log() until end() resolved. */
+async function timedRun(run: Run, points: number): Promise<Round> {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await logLoop(run, points);
   const t1 = process.hrtime.bigint();
   await run.end();
   const total = msSince(t0);
-  const endMs = msSince(t1);
-  const cpu = cpuNs(c0) / points;
+  return { rate: points / (total / 1000), endMs: msSince(t1), cpuNs: cpuNsSince(c0) / points, csvMs: 0 };
+}
+
+async function labnoteRound(exp: Experiment, points: number): Promise<Round> {
+  const round = await timedRun(await exp.start({ name: "sustained" }), points);
   // Off the run's path, but not free: measured apart, and finished before the next round.
   const t2 = process.hrtime.bigint();
   await whenWritten();
-  return { rate: points / (total / 1000), endMs, cpuNs: cpu, csvMs: msSince(t2) };
+  return { ...round, csvMs: msSince(t2) };
 }
 
 /** The same run through the previous writer: a run that writes nothing else, with that version's metrics sink added. */
 async function previousRound(ghost: Experiment, dir: string, writer: MetricsWriter, points: number): Promise<Round> {
   const run = await ghost.start({ name: "previous" });
   run.addSink(new PreviousCsvSink(dir, writer));
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await logLoop(run, points);
-  const t1 = process.hrtime.bigint();
-  await run.end();
-  const total = msSince(t0);
-  const round = { rate: points / (total / 1000), endMs: msSince(t1), cpuNs: cpuNs(c0) / points, csvMs: 0 };
+  const round = await timedRun(run, points);
   fs.rmSync(path.join(dir, "metrics.csv"), { force: true });
   return round;
 }
@@ -89,7 +76,7 @@ async function appendRound(dir: string, points: number): Promise<Round> {
     fs.appendFileSync(file, `loss,${n},${1 / (1 + n * 1e-5) + 0.01 * rnd()},${Date.now()}\n`);
     if (n % YIELD_EVERY === YIELD_EVERY - 1) await yieldToLoop();
   }
-  const round = { rate: points / (msSince(t0) / 1000), endMs: 0, cpuNs: cpuNs(c0) / points, csvMs: 0 };
+  const round = { rate: points / (msSince(t0) / 1000), endMs: 0, cpuNs: cpuNsSince(c0) / points, csvMs: 0 };
   fs.rmSync(file);
   return round;
 }

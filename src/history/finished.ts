@@ -56,7 +56,7 @@ export class FinishedRun<C = Record<string, unknown>> {
     return this.view(this.record.config) as C;
   }
 
-  /** All points of a metric, read from `metrics.csv` (a torn last line is skipped). */
+  /** All points of a metric, from its column (or an older run's metrics.csv); a torn last record is left out. */
   metric(name: string): MetricPoints {
     const points = this.readMetrics(name).get(name);
     if (!points) {

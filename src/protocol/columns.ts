@@ -9,6 +9,7 @@
 import { isPlainObject } from "./json";
 import type { MetricPoints } from "./metrics";
 import { isWireNumber, type WireNumber } from "./numbers";
+import type { WireMetric } from "./wire";
 
 /** The metrics format this version writes; a reader refuses anything newer. */
 export const METRICS_FORMAT = 2;
@@ -25,18 +26,12 @@ export interface MetricsIndex {
   metrics: { id: number; name: string }[];
 }
 
-/** A metric's summary file: what the record keeps of it, and min/max buckets with the first step and time of each. */
-export interface MetricSummaryFile {
+/**
+ * A metric's summary file: what the card and the record keep of it (count, last, min, max, the
+ * non-finite counts), and min/max buckets with the first step and time of each.
+ */
+export interface MetricSummaryFile extends Omit<WireMetric, "series"> {
   format: number;
-  name: string;
-  count: number;
-  lastStep: number;
-  last: WireNumber;
-  min: WireNumber;
-  max: WireNumber;
-  nan?: number;
-  posInf?: number;
-  negInf?: number;
   /** Points per bucket (the last bucket may hold fewer). */
   width: number;
   buckets: { step: number[]; time: number[]; min: WireNumber[]; max: WireNumber[]; bad?: number[] };
