@@ -81,6 +81,7 @@ function exportExperiment(root: string, experiment: string): number {
   return 0;
 }
 
+/** `labnote export`: a run's metrics as CSV, whatever format the store holds them in. */
 export const command: Command = {
   name: "export",
   summary: "write a run's metrics as CSV (to stdout, a file, or the runs' own folders)",
