@@ -17,6 +17,7 @@ export { loadConfig } from "./core/config/load";
 export type { Saver, SaverTest, SaveOptions } from "./core/artifacts/formats";
 export { LabnoteError, isLabnoteError, MIME, PROTOCOL_VERSION } from "./protocol";
 export { listExperiments } from "./history/read";
+export { whenWritten } from "./sinks/file/writer";
 export type { RunsTable } from "./history/table";
 export { ExperimentManager } from "./compat/experiment-manager";
 export { createExperiment, getExperiment } from "./compat/experiment-manager-package";

@@ -21,6 +21,7 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { name: "core/log", file: "bench/core/log.ts" },
+  { name: "core/writer", file: "bench/core/writer.ts" },
   { name: "core/start", file: "bench/core/start.ts" },
   { name: "core/memory", file: "bench/core/memory.ts", node: ["--expose-gc"] },
   { name: "core/history", file: "bench/core/history.ts" },

@@ -35,6 +35,18 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[k];
 }
 
+/** The number after `--name` on the command line, else `dflt`. */
+export function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+/** CPU time (this process, all threads, user + system) since `since`, in ns. */
+export function cpuNsSince(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) * 1000;
+}
+
 /** Milliseconds since `t0` (from process.hrtime.bigint()). */
 export function msSince(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;

@@ -10,12 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { experiment } from "../../src";
 import type { RunRecord } from "../../src";
-import { fmtMs, machineNote, median, msSince, noise, report, runMain, tempRoot, timed, verdict, type Row } from "./common";
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { arg, fmtMs, machineNote, median, msSince, noise, report, runMain, tempRoot, timed, verdict, type Row } from "./common";
 
 const DEFAULTS = {
   lr: 0.001,

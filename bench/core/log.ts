@@ -8,16 +8,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { experiment, type Experiment } from "../../src";
-import { fmtNs, fmtRate, machineNote, median, msSince, noise, percentile, report, runMain, tempRoot, verdict, yieldToLoop, type Row } from "./common";
+import { arg, cpuNsSince, fmtNs, fmtRate, machineNote, median, msSince, noise, percentile, report, runMain, tempRoot, verdict, yieldToLoop, type Row } from "./common";
 
 const BATCH = 1_000;
 /** Yield to the event loop this often, as a training loop that awaits now and then does. */
 const YIELD_EVERY = 65_536;
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
 
 /** Log "loss" for `seconds`, then end the run; points per second over the whole, end included. */
 interface Round {
@@ -42,12 +37,7 @@ async function labnoteRound(exp: Experiment, seconds: number): Promise<Round> {
   const t1 = process.hrtime.bigint();
   await run.end();
   const total = msSince(t0);
-  return { rate: n / (total / 1000), cpuNs: cpuNs(c0) / n, endMs: msSince(t1), points: n };
-}
-
-function cpuNs(since: NodeJS.CpuUsage): number {
-  const c = process.cpuUsage(since);
-  return (c.user + c.system) * 1000;
+  return { rate: n / (total / 1000), cpuNs: cpuNsSince(c0) / n, endMs: msSince(t1), points: n };
 }
 
 /** The same loop writing each point as its own CSV line with fs.appendFileSync. */
@@ -64,7 +54,7 @@ async function baselineRound(dir: string, seconds: number): Promise<Round> {
     if (n % YIELD_EVERY < BATCH) await yieldToLoop();
   }
   const rate = n / (msSince(t0) / 1000);
-  const cpu = cpuNs(c0) / n;
+  const cpu = cpuNsSince(c0) / n;
   fs.rmSync(file);
   return { rate, cpuNs: cpu, endMs: 0, points: n };
 }

@@ -8,12 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { experiment, type CaptureOptions } from "../../src";
-import { fmtMs, machineNote, median, percentile, repoDir, report, runMain, tempRoot, timed, verdict, type Row } from "./common";
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { arg, fmtMs, machineNote, median, percentile, repoDir, report, runMain, tempRoot, timed, verdict, type Row } from "./common";
 
 const CAPTURE_NONE_BUT_ENV = { sources: false, output: false };
 const CAPTURE_SOURCES = { sources: true, output: false };

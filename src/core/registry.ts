@@ -11,13 +11,16 @@ export { openRuns };
 let installed = false;
 
 function onExit(code: number): void {
-  for (const run of [...openRuns]) {
+  const ended = [...openRuns];
+  for (const run of ended) {
     try {
       run.endSync(code === 0 ? { status: "completed", endedBy: "exit" } : { status: "failed", error: new Error(`the process exited with code ${code} before the run ended`), endedBy: "exit" });
     } catch {
       /* nothing more can be done while exiting */
     }
   }
+  // Whatever the order of exit handlers, the last points (and metrics.csv) are written before the process goes.
+  for (const run of ended) run.drainSync();
 }
 
 function onSigint(): void {

@@ -140,12 +140,17 @@ export class RunState {
    */
   flush(now = Date.now(), force = false): void {
     this.lastFlush = now;
+    this.handOver();
+    if (force || now - this.lastBeat >= HEARTBEAT_MS) this.beat(now);
+  }
+
+  /** Hand the points logged since the last flush to the sinks. */
+  private handOver(): void {
     const batch: MetricBatch[] = this.metrics.pending();
     if (batch.length) {
       this.notify("metrics", batch);
       this.metrics.handedOver(batch);
     }
-    if (force || now - this.lastBeat >= HEARTBEAT_MS) this.beat(now);
   }
 
   /** The record changed or time passed: tell the sinks (the store rewrites run.json). */
@@ -176,7 +181,8 @@ export class RunState {
     const status = options.status ?? (options.error !== undefined ? (isInterrupt(options.error) ? "interrupted" : "failed") : "completed");
     let flushError: unknown;
     try {
-      this.flush(Date.now(), true);
+      // Points only: the record is written once, by "ended", not also by a heartbeat just before.
+      this.handOver();
     } catch (e) {
       flushError = e;
     }

@@ -135,7 +135,7 @@ export class Run<C = ConfigObject> {
 
   /**
    * Hand every point logged so far to the sinks now, instead of at the next flush (every
-   * 200 ms): the store then writes them in the background; `await run.end()` waits for it.
+   * 150 ms): the store then writes them in the background; `await run.end()` waits for it.
    */
   flush(): void {
     this.#s.checkOpen("flush");

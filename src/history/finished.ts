@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, RUN_FILES, blobPath, parseMetricsCsv, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
+import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
+import { readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
 /** Turns an artifact's bytes back into the value that was saved (the experiment's savers). */
@@ -55,7 +56,7 @@ export class FinishedRun<C = Record<string, unknown>> {
     return this.view(this.record.config) as C;
   }
 
-  /** All points of a metric, read from `metrics.csv` (a torn last line is skipped). */
+  /** All points of a metric, from its column (or an older run's metrics.csv); a torn last record is left out. */
   metric(name: string): MetricPoints {
     const points = this.readMetrics(name).get(name);
     if (!points) {
@@ -153,13 +154,7 @@ export class FinishedRun<C = Record<string, unknown>> {
   }
 
   private readMetrics(only?: string): Map<string, MetricPoints> {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(this.dir, RUN_FILES.metrics), "utf8");
-    } catch {
-      return new Map();
-    }
-    return parseMetricsCsv(text, only);
+    return readMetricPoints(this.dir, this.id, only);
   }
 
   private readonly root: string;

@@ -144,13 +144,16 @@ export function installNotebook(): boolean {
   bridge.onShutdown(() => {
     // An idle kernel's spanning runs are done; work cut off in a running cell was interrupted.
     const busy = bridge.currentCell() !== undefined;
-    for (const run of [...openRuns]) {
+    const ended = [...openRuns];
+    for (const run of ended) {
       try {
         run.endSync(busy ? { status: "interrupted", error: new Error("the kernel was shut down or restarted while the cell ran"), endedBy: "shutdown" } : { status: "completed", endedBy: "shutdown" });
       } catch {
         /* shutting down anyway */
       }
     }
+    // The kernel may be stopped soon after: the last points (and metrics.csv) first.
+    for (const run of ended) run.drainSync();
   });
   return true;
 }

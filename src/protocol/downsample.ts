@@ -3,14 +3,17 @@
  * and the history view all draw from these, so a series looks the same wherever it is shown.
  */
 import type { NumberList } from "./metrics";
-import { toWire } from "./numbers";
+import { fromWire, toWire } from "./numbers";
 import type { WireSeries } from "./wire";
+import type { MetricSummary } from "./record";
+import { METRICS_FORMAT, SUMMARY_BUCKETS, type MetricSummaryFile } from "./columns";
 
 /** Points read by position: a live series or arrays parsed from a file. */
 export interface PointSource {
   readonly count: number;
   step(i: number): number;
   value(i: number): number;
+  time(i: number): number;
 }
 
 /**
@@ -31,7 +34,7 @@ export function downsample(steps: NumberList, values: NumberList, count: number,
 }
 
 /** Ends a series: the last point exact, and `bad` dropped when no bucket has a non-finite point. */
-function finish(out: WireSeries & { bad: number[] }, step: number, last: number): WireSeries {
+function finish(out: { step: number[]; min: WireSeries["min"]; max: WireSeries["max"]; bad: number[] }, step: number, last: number): WireSeries {
   out.step.push(step);
   out.min.push(toWire(last));
   out.max.push(toWire(last));
@@ -72,6 +75,41 @@ export function downsampleBy(stepAt: (i: number) => number, valueAt: (i: number)
   return finish(out, stepAt(count - 1), valueAt(count - 1));
 }
 
+/**
+ * A chart series from a metric's summary file alone: its buckets merged down to at most
+ * `buckets` - 1 (neighbours folded, the same rule as {@link downsample}), then the last point
+ * exact. So the panel draws a run of any length from a file of a few KB, without its points.
+ * @example const p = parseMetricSummary(text); if (p.ok) draw(summarySeries(p.value, 200))
+ */
+export function summarySeries(summary: MetricSummaryFile, buckets = 200): WireSeries {
+  const b = summary.buckets;
+  const n = b.step.length;
+  const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
+  const group = Math.max(1, Math.ceil(n / Math.max(1, buckets - 1)));
+  for (let k = 0; k < n; k += group) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    let bad = 0;
+    for (let i = k; i < Math.min(n, k + group); i++) {
+      const a = fromWire(b.min[i]);
+      const z = fromWire(b.max[i]);
+      if (a < lo) lo = a;
+      if (z > hi) hi = z;
+      bad += b.bad?.[i] ?? 0;
+    }
+    out.step.push(b.step[k]);
+    out.min.push(lo === Infinity ? "NaN" : lo);
+    out.max.push(hi === -Infinity ? "NaN" : hi);
+    out.bad.push(bad);
+  }
+  const last = summary.lastPoint;
+  if (last === undefined) {
+    if (!out.bad.some((x) => x > 0)) return { step: out.step, min: out.min, max: out.max };
+    return out;
+  }
+  return finish(out, last.step, fromWire(last.value));
+}
+
 /** Buckets kept per series before two neighbours merge into one (the width doubles). */
 const KEEP = 512;
 
@@ -85,29 +123,45 @@ export class IncrementalBuckets {
   private width = 1;
   private folded = 0;
   private readonly step: number[] = [];
+  private readonly time: number[] = [];
   private readonly min: number[] = [];
   private readonly max: number[] = [];
   private readonly bad: number[] = [];
 
-  /** Fold points [folded, series.count) into the buckets. */
+  /** Fold points [folded, series.count) into the buckets, a bucket's run of points at a time. */
   update(series: PointSource): void {
     const n = series.count;
-    for (let i = this.folded; i < n; i++) {
+    let i = this.folded;
+    while (i < n) {
       const b = Math.floor(i / this.width);
-      const v = series.value(i);
-      const finite = v - v === 0;
       if (b === this.step.length) {
+        const v = series.value(i);
+        const finite = v - v === 0;
         this.step.push(series.step(i));
+        this.time.push(series.time(i));
         this.min.push(finite ? v : NaN);
         this.max.push(finite ? v : NaN);
         this.bad.push(finite ? 0 : 1);
+        i++;
         if (this.step.length > KEEP) this.halve();
-      } else if (finite) {
-        const lo = this.min[b];
-        const hi = this.max[b];
-        if (!(v >= lo)) this.min[b] = lo === lo ? Math.min(lo, v) : v;
-        if (!(v <= hi)) this.max[b] = hi === hi ? Math.max(hi, v) : v;
-      } else this.bad[b]++;
+        continue;
+      }
+      const end = Math.min(n, (b + 1) * this.width);
+      let lo = this.min[b];
+      let hi = this.max[b];
+      let bad = this.bad[b];
+      for (; i < end; i++) {
+        const v = series.value(i);
+        if (v - v !== 0) bad++;
+        else {
+          // NaN in lo/hi means "no finite point yet": the first finite one takes its place.
+          if (!(v >= lo)) lo = v;
+          if (!(v <= hi)) hi = v;
+        }
+      }
+      this.min[b] = lo;
+      this.max[b] = hi;
+      this.bad[b] = bad;
     }
     this.folded = n;
   }
@@ -115,11 +169,43 @@ export class IncrementalBuckets {
   /** At most `buckets` buckets (neighbours merged as needed), then the last point exactly. */
   toWire(series: PointSource, buckets: number): WireSeries {
     this.update(series);
-    const out = { step: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
     const n = series.count;
     if (n === 0) return { step: [], min: [], max: [] };
-    const body = Math.max(1, buckets - 1);
-    const group = Math.max(1, Math.ceil(this.step.length / body));
+    const { step, min, max, bad } = this.merged(Math.max(1, buckets - 1));
+    return finish({ step, min, max, bad }, series.step(n - 1), series.value(n - 1));
+  }
+
+  /**
+   * The metric's summary file: its record summary, at most {@link SUMMARY_BUCKETS} buckets with
+   * the first step and time of each, and the last point exact.
+   */
+  toSummary(name: string, series: PointSource, sum: MetricSummary, buckets = SUMMARY_BUCKETS): MetricSummaryFile {
+    this.update(series);
+    const n = series.count;
+    const m = this.merged(buckets);
+    const out: MetricSummaryFile = {
+      format: METRICS_FORMAT,
+      name,
+      count: sum.count,
+      lastStep: sum.lastStep,
+      last: toWire(sum.last),
+      min: toWire(sum.min),
+      max: toWire(sum.max),
+      width: this.width * m.group,
+      buckets: { step: m.step, time: m.time, min: m.min, max: m.max },
+    };
+    if (m.bad.some((x) => x > 0)) out.buckets.bad = m.bad;
+    if (sum.nan) out.nan = sum.nan;
+    if (sum.posInf) out.posInf = sum.posInf;
+    if (sum.negInf) out.negInf = sum.negInf;
+    if (n > 0) out.lastPoint = { step: series.step(n - 1), value: toWire(series.value(n - 1)), time: series.time(n - 1) };
+    return out;
+  }
+
+  /** The buckets, neighbours merged so that at most `most` remain. */
+  private merged(most: number): { group: number; step: number[]; time: number[]; min: WireSeries["min"]; max: WireSeries["max"]; bad: number[] } {
+    const out = { group: Math.max(1, Math.ceil(this.step.length / most)), step: [] as number[], time: [] as number[], min: [] as WireSeries["min"], max: [] as WireSeries["max"], bad: [] as number[] };
+    const group = out.group;
     for (let b = 0; b < this.step.length; b += group) {
       let lo = NaN;
       let hi = NaN;
@@ -132,11 +218,12 @@ export class IncrementalBuckets {
         bad += this.bad[k];
       }
       out.step.push(this.step[b]);
+      out.time.push(this.time[b]);
       out.min.push(toWire(lo));
       out.max.push(toWire(hi));
       out.bad.push(bad);
     }
-    return finish(out, series.step(n - 1), series.value(n - 1));
+    return out;
   }
 
   private halve(): void {
@@ -145,6 +232,7 @@ export class IncrementalBuckets {
       const a = 2 * k;
       const b = a + 1;
       this.step[k] = this.step[a];
+      this.time[k] = this.time[a];
       if (b < this.step.length) {
         const lo = [this.min[a], this.min[b]].filter((x) => x === x);
         const hi = [this.max[a], this.max[b]].filter((x) => x === x);
@@ -157,7 +245,7 @@ export class IncrementalBuckets {
         this.bad[k] = this.bad[a];
       }
     }
-    this.step.length = this.min.length = this.max.length = this.bad.length = m;
+    this.step.length = this.time.length = this.min.length = this.max.length = this.bad.length = m;
     this.width *= 2;
   }
 }

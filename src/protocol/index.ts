@@ -18,3 +18,4 @@ export * from "./errors";
 export * from "./text-table";
 export * from "./layout";
 export * from "./names";
+export * from "./columns";

@@ -33,3 +33,23 @@ export function isRunFolder(name: string): boolean {
 export function blobPath(sha256: string): string {
   return `${BLOBS_DIR}/${sha256.slice(0, 2)}/${sha256}`;
 }
+
+/**
+ * A run's metrics, format 2: one folder, an index of names, and per metric an append-only file
+ * of float64 little-endian triples (step, value, time) plus a small summary for charts.
+ * ```
+ * metrics/index.json     {"format": 2, "metrics": [{"id": 0, "name": "loss"}, …]}
+ * metrics/0.f64          step,value,time,step,value,time,…   (NumPy: np.fromfile(f, "<f8").reshape(-1, 3))
+ * metrics/0.json         the summary: count, last, min, max and at most 256 min/max buckets
+ * ```
+ * Runs written before format 2 have `metrics.csv` only; finished runs of format 2 get a
+ * `metrics.csv` too, written after the run ended.
+ */
+export const METRICS_DIR = "metrics";
+
+/** The files of metric `id` and the index, relative to the run's folder. */
+export const metricFiles = {
+  index: `${METRICS_DIR}/index.json`,
+  column: (id: number): string => `${METRICS_DIR}/${id}.f64`,
+  summary: (id: number): string => `${METRICS_DIR}/${id}.json`,
+} as const;

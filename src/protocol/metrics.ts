@@ -1,7 +1,8 @@
 /**
- * The metrics file of a run, `metrics.csv`: `metric,step,value,time`, one row a point, appended
- * in batches. One writer's row format and one parser, used by the kernel side, the command line
- * and the panel. NaN and ±Infinity are written as `NaN`, `Infinity`, `-Infinity` (spreadsheets,
+ * A run's `metrics.csv`: `metric,step,value,time`, one row a point: the whole of a run's metrics
+ * in format 1 (appended in batches), and in format 2 the file written from the columns once the
+ * run ended (see `columns.ts`). One row format and one parser, used by the kernel side, the
+ * command line and the panel. NaN and ±Infinity are written as `NaN`, `Infinity`, `-Infinity` (spreadsheets,
  * pandas and NumPy read them). A torn last row (a write cut short by a crash) is skipped, never
  * misread.
  */

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { experiment } from "../../src";
+import { experiment, whenWritten } from "../../src";
 
 const main = path.resolve(__dirname, "../../src/cli/main.ts");
 function labnote(...args: string[]) {
@@ -22,7 +22,10 @@ describe("labnote runs", () => {
       throw new Error("diverged");
     }, { name: "bad" }).catch(() => undefined);
   });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  after(async () => {
+    await whenWritten();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 
   it("prints a table with status, duration, the config that varies and last metric values", () => {
     const r = labnote("runs", "--root", root, "--experiment", "sweep");

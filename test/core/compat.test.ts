@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ExperimentManager, createExperiment, getExperiment, isLabnoteError } from "../../src";
+import { ExperimentManager, createExperiment, getExperiment, isLabnoteError, whenWritten } from "../../src";
 import { tempDir } from "./tmp";
 
 describe("ExperimentManager (experiment_manager API)", () => {
@@ -35,6 +35,7 @@ describe("ExperimentManager (experiment_manager API)", () => {
     ]);
     assert.equal(new Date(hist[0].createdAt).toISOString(), hist[0].createdAt);
     // it is a labnote experiment underneath: the metric points are there
+    await whenWritten();
     assert.match(fs.readFileSync(path.join(logDir, "mnist_baseline_v1/2/metrics.csv"), "utf8"), /loss,2,0.2,/);
   });
 });

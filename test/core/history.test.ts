@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { experiment, isLabnoteError } from "../../src";
+import { experiment, isLabnoteError, whenWritten } from "../../src";
 import { tempDir, warningsDuring } from "./tmp";
 
 describe("history", () => {
@@ -11,7 +11,9 @@ describe("history", () => {
     const exp = await experiment("h", { root, capture: false, config: { lr: 1 } });
     for (let i = 0; i < 3; i++) await exp.run(async (run) => run.log("loss", i), { config: { lr: i } });
     // history must not need the metric points
+    await whenWritten();
     fs.rmSync(path.join(root, "h/2/metrics.csv"));
+    fs.rmSync(path.join(root, "h/2/metrics"), { recursive: true });
     const recs = await exp.history();
     assert.deepEqual(recs.map((r) => [r.id, r.status, r.config.lr, r.metrics.loss.last]), [
       ["h/1", "completed", 0, 0],

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { experiment, isLabnoteError } from "../../src";
-import { tempDir } from "./tmp";
+import { experiment, isLabnoteError, whenWritten } from "../../src";
+import { metricsCsvOf, tempDir } from "./tmp";
 import { MIME, decode } from "../../src/protocol";
 import { runState } from "../../src/core/run";
 import { runBundle } from "../../src/sinks/notebook/card";
@@ -44,6 +44,7 @@ describe("log", () => {
     await run.end();
     const again = await exp.getRun(run.id);
     assert.deepEqual(again.metric("x").values, [1, NaN, Infinity, -Infinity, 2, 1e308, -5e-324]);
+    await whenWritten();
     const csv = fs.readFileSync(path.join(root, "m/1/metrics.csv"), "utf8");
     assert.match(csv, /^x,1,NaN,/m);
     assert.match(csv, /^x,3,-Infinity,/m);
@@ -135,7 +136,7 @@ describe("log", () => {
     const run = await exp.start();
     run.log("loss", 1);
     await new Promise((r) => setTimeout(r, 450));
-    const csv = fs.readFileSync(path.join(root, "m/1/metrics.csv"), "utf8");
+    const csv = metricsCsvOf(path.join(root, "m/1"));
     assert.match(csv, /^metric,step,value,time\nloss,0,1,\d+\n$/);
     await run.end();
   });

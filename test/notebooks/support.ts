@@ -11,6 +11,7 @@ import path from "node:path";
 import { executeNotebook, repoRoot, venvPython, type ExecutedNotebook, type JupyterMessage } from "../helpers";
 import { MIME, type ProgressPayload, type RunPayload, type TablePayload } from "../../src/protocol";
 import type { RunRecord } from "../../src/protocol";
+import { readMetricPoints } from "../../src/history/metrics";
 
 export { MIME };
 export type { ProgressPayload, RunPayload, TablePayload, RunRecord };
@@ -153,17 +154,12 @@ export function runNumbers(root: string, experiment: string): number[] {
     .sort((a, b) => a - b);
 }
 
-/** The rows of a run's `metrics.csv` as { metric, step, value, time }. */
+/** The rows of a run's metrics as { metric, step, value, time }, read through the store's own reader (metrics.csv may still be in the making). */
 export function readMetrics(root: string, experiment: string, n: number): { metric: string; step: number; value: number; time: number }[] {
-  const file = path.join(root, experiment, String(n), "metrics.csv");
-  const [header, ...lines] = fs.readFileSync(file, "utf8").trim().split("\n");
-  assert.equal(header, "metric,step,value,time");
-  return lines.map((line) => {
-    const cut = line.lastIndexOf(",", line.lastIndexOf(",", line.lastIndexOf(",") - 1) - 1);
-    const metric = line.slice(0, cut).replace(/^"(.*)"$/, "$1").replace(/""/g, '"');
-    const [step, value, time] = line.slice(cut + 1).split(",").map(Number);
-    return { metric, step, value, time };
-  });
+  const rows: { metric: string; step: number; value: number; time: number }[] = [];
+  for (const [metric, p] of readMetricPoints(path.join(root, experiment, String(n)), `${experiment}/${n}`))
+    p.steps.forEach((step, i) => rows.push({ metric, step, value: p.values[i], time: p.times[i] }));
+  return rows;
 }
 
 /** How many rows each metric has in a run's `metrics.csv`. */

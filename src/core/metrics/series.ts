@@ -59,18 +59,24 @@ export class Series {
   /** Fold points not yet summarized into min/max; cheap enough to call on every flush. */
   summary(): MetricSummary {
     let { min, max } = this;
-    for (let i = this.summarized; i < this.count; i++) {
-      const v = this.value(i);
-      if (v - v !== 0) {
-        if (v !== v) {
-          this.nan++;
-          continue;
+    // A chunk's array at a time: this runs over every point once, on the logging thread.
+    for (let i = this.summarized; i < this.count; ) {
+      const chunk = this.values[i >>> SHIFT];
+      const end = Math.min(this.count, ((i >>> SHIFT) + 1) << SHIFT);
+      for (let j = i & MASK; i < end; i++, j++) {
+        const v = chunk[j];
+        if (v - v !== 0) {
+          if (v !== v) {
+            this.nan++;
+            continue;
+          }
+          if (v > 0) this.posInf++;
+          else this.negInf++;
         }
-        if (v > 0) this.posInf++;
-        else this.negInf++;
+        // NaN in min/max means "no point yet": the first one takes its place.
+        if (!(v >= min)) min = v;
+        if (!(v <= max)) max = v;
       }
-      if (!(v >= min)) min = Number.isNaN(min) ? v : Math.min(min, v);
-      if (!(v <= max)) max = Number.isNaN(max) ? v : Math.max(max, v);
     }
     this.min = min;
     this.max = max;

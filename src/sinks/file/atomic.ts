@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { storeError } from "../../protocol";
+import { isLabnoteError, storeError } from "../../protocol";
 
 let counter = 0;
 
@@ -17,6 +17,34 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
       /* the original error matters more */
     }
     throw storeError("write", file, e);
+  }
+}
+
+/**
+ * Write a file atomically piece by piece: `fill` hands its text to `write` as often as it
+ * likes (a file too large for one string), and readers see the whole file or none of it.
+ */
+export function writeAtomicBy(file: string, fill: (write: (text: string) => void) => void): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, "w");
+    const out = fd;
+    fill((text) => {
+      const buf = Buffer.from(text, "utf8");
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(out, buf, off, buf.length - off);
+    });
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* the original error matters more */
+    }
+    throw isLabnoteError(e) ? e : storeError("write", file, e);
   }
 }
 

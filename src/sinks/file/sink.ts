@@ -1,20 +1,36 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { METRICS_HEADER, RUN_FILES, metricRows, recordJson, storeError, type Histogram } from "../../protocol";
+import { IncrementalBuckets, METRICS_DIR, METRICS_FORMAT, RUN_FILES, metricFiles, recordJson, storeError, type Histogram, type MetricsIndex } from "../../protocol";
 import type { MetricBatch, RunSink, RunView } from "../../core/events";
-import { appendSync, writeAtomic } from "./atomic";
-import { metricsWriter } from "./writer";
+import { appendSync, ensureDir, writeAtomic } from "./atomic";
+import { metricsOut, type MetricsOut } from "./out";
+
+/** How often a running run's metric summaries are rewritten. */
+const SUMMARY_MS = 1000;
+
+/** One metric's column file and the buckets of its summary. */
+interface Column {
+  id: number;
+  name: string;
+  file: string;
+  buckets: IncrementalBuckets;
+  dirty: boolean;
+}
 
 /**
  * Writes a run to its folder: `run.json` (atomically, on start, heartbeats, artifacts and end),
- * `metrics.csv` (appended in batches), `histograms.jsonl`, `output.log`, and on start
- * `env.json` (host, git, dependencies) and `sources.json`.
+ * the metric columns (appended in batches) with their index and summaries, `histograms.jsonl`,
+ * `output.log`, on start `env.json` (host, git, dependencies) and `sources.json`, and once the
+ * run ended, `metrics.csv`.
  */
 export class FileSink implements RunSink {
   readonly critical = true;
 
   constructor(dir: string) {
     this.dir = dir;
+    this.out = metricsOut(dir, (e) => {
+      this.failed ??= e;
+    });
   }
 
   started(run: RunView): void {
@@ -24,36 +40,31 @@ export class FileSink implements RunSink {
     this.writeRecord(run);
   }
 
-  metrics(_run: RunView, batch: MetricBatch[]): void {
+  metrics(run: RunView, batch: MetricBatch[]): void {
     this.throwFailed();
-    const file = path.join(this.dir, RUN_FILES.metrics);
-    if (!this.metricsStarted) {
-      appendSync(file, METRICS_HEADER);
-      this.metricsStarted = true;
+    const now = Date.now();
+    for (const b of batch) {
+      const column = this.columnOf(b.series.name);
+      this.out.appendPoints(column.file, b.series, b.from, b.to);
+      // Folded as the points arrive, so that the end of a long run has little left to fold.
+      column.buckets.update(b.series);
+      b.series.summary();
+      column.dirty = true;
     }
-    const writer = metricsWriter();
-    if (!writer) {
-      let text = "";
-      for (const b of batch) {
-        const { steps, values, times } = b.series.copyRange(b.from, b.to);
-        text += metricRows(b.series.name, steps, values, times);
-      }
-      appendSync(file, text);
-      return;
-    }
-    this.writer = writer;
-    writer.write(file, batch.map((b) => ({ name: b.series.name, ...b.series.copyRange(b.from, b.to) })), (e) => {
-      this.failed ??= e;
-    });
+    // Summaries are small; rewriting them about once a second keeps the panel's charts current.
+    if (now - this.summariesAt >= SUMMARY_MS) this.writeSummaries(run, now);
   }
 
+  /** Resolves once the record and the metric columns are on disk (metrics.csv follows, see whenWritten()). */
   async drain(): Promise<void> {
-    await this.writer?.sync();
+    await this.out.sync();
     this.throwFailed();
   }
 
   drainSync(): void {
-    this.writer?.syncBlocking();
+    this.out.syncBlocking();
+    // Signal and exit paths: a run ended by them gets its metrics.csv before the process goes.
+    if (this.finished) this.out.csvBlocking();
   }
 
   histogram(_run: RunView, h: Histogram): void {
@@ -79,8 +90,16 @@ export class FileSink implements RunSink {
   }
 
   ended(run: RunView): void {
+    this.finished = true;
+    if (this.columns.size > 0) this.writeSummaries(run, Date.now(), true);
     this.writeRecord(run);
-    if (this.writer) this.writer.forget(path.join(this.dir, RUN_FILES.metrics));
+    // metrics.csv is written from the columns after the run ended, off the caller's path; a
+    // run whose files could not be written gets none (its columns hold what was written).
+    const columns = [...this.columns.values()];
+    this.out.finish(
+      columns.map((c) => c.file),
+      this.failed ? [] : columns.map((c) => ({ name: c.name, file: path.relative(this.dir, c.file) })),
+    );
     if (run.env.git) {
       try {
         const envFile = path.join(this.dir, RUN_FILES.env);
@@ -99,6 +118,31 @@ export class FileSink implements RunSink {
     writeAtomic(path.join(this.dir, RUN_FILES.record), recordJson(run.record(), 2) + "\n");
   }
 
+  /** The column of a metric, made (and the index rewritten) the first time the metric is seen. */
+  private columnOf(name: string): Column {
+    let c = this.columns.get(name);
+    if (c) return c;
+    if (this.columns.size === 0) ensureDir(path.join(this.dir, METRICS_DIR));
+    const id = this.columns.size;
+    c = { id, name, file: path.join(this.dir, metricFiles.column(id)), buckets: new IncrementalBuckets(), dirty: false };
+    this.columns.set(name, c);
+    // The index goes first: a column is only ever read through it.
+    const index: MetricsIndex = { format: METRICS_FORMAT, metrics: [...this.columns.values()].map((x) => ({ id: x.id, name: x.name })) };
+    this.out.replace(path.join(this.dir, metricFiles.index), JSON.stringify(index) + "\n");
+    return c;
+  }
+
+  private writeSummaries(run: RunView, now: number, all = false): void {
+    this.summariesAt = now;
+    for (const c of this.columns.values()) {
+      if (!c.dirty && !all) continue;
+      c.dirty = false;
+      const series = run.series(c.name);
+      if (!series) continue;
+      this.out.replace(path.join(this.dir, metricFiles.summary(c.id)), JSON.stringify(c.buckets.toSummary(c.name, series, series.summary())) + "\n");
+    }
+  }
+
   private throwFailed(): void {
     const e = this.failed;
     if (e === undefined) return;
@@ -107,7 +151,9 @@ export class FileSink implements RunSink {
   }
 
   private readonly dir: string;
+  private readonly out: MetricsOut;
+  private readonly columns = new Map<string, Column>();
   private failed: Error | undefined;
-  private metricsStarted = false;
-  private writer: ReturnType<typeof metricsWriter>;
+  private summariesAt = 0;
+  private finished = false;
 }

@@ -1,70 +1,138 @@
 import { Worker } from "node:worker_threads";
-import { csvField, metricRows, storeError } from "../../protocol";
+import { METRICS_HEADER, POINT_BYTES, csvField, decodeColumn, encodeColumnInto, metricRows, storeError, type PointSource } from "../../protocol";
+import { warn } from "../../core/util/warn";
 
 /**
- * The background metrics writer: one worker thread per process turns batches of points into
- * CSV rows and appends them, so formatting numbers never slows the logging loop. The logging
- * thread only copies typed-array slices (24 bytes a point) and posts them.
+ * The background metrics writer: one worker thread per process appends the bytes of metric
+ * columns (24 bytes a point, already laid out by the logging thread: no formatting), replaces
+ * small files atomically (the index, summaries), and after a run ended writes its metrics.csv
+ * from the columns, in short slices, so that it never holds up the next run's writes.
  *
- * A shared counter of batches in flight lets the exit path wait (Atomics.wait) until the
- * worker has written everything, so nothing posted is lost on a normal exit.
+ * Shared counters let the logging thread bound what is in flight (so a crash loses little and
+ * memory stays bounded whatever the logging rate) and let the exit path wait (Atomics.wait)
+ * until the worker has written everything, metrics.csv files included.
  */
 
-/** One metric's new points for one file. */
-export interface PointBatch {
-  name: string;
-  steps: Float64Array;
-  values: Float64Array;
-  times: Float64Array;
-}
-
 // The worker is a script in a string, so it starts the same from lib/, from sources loaded
-// through a TypeScript loader, and inside a notebook kernel. It formats rows with the
-// protocol's own functions, the ones the inline path uses: their source is placed here.
+// through a TypeScript loader, and inside a notebook kernel. It reads columns and formats CSV
+// rows with the protocol's own functions: their source is placed here (none of them holds a
+// nested function, which a loader could wrap in helpers the worker does not have).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
+const path = require("node:path");
 ${csvField.toString()}
 ${metricRows.toString()}
+${decodeColumn.toString()}
+const METRICS_HEADER = ${JSON.stringify(METRICS_HEADER)};
+const CSV_SLICE_MS = 4;
 const pending = new Int32Array(workerData.pending);
-// pending[0]: batches in flight; pending[1]: points in flight; pending[2]: rows written per second (moving average)
+// [0] messages in flight, [1] bytes of the ring in flight, [2] kilobytes written per second
+// (moving average), [3] metrics.csv files queued or being written
+const ring = Buffer.from(workerData.ring);
 const fds = new Map();
+// Folders where a write failed: their files are closed and nothing more is written there, so
+// a full disk is reported once and leaves no file open.
+const failed = new Set();
+let tmpCount = 0;
 function fdOf(file) {
   let fd = fds.get(file);
   if (fd === undefined) { fd = fs.openSync(file, "a"); fds.set(file, fd); }
   return fd;
 }
-function writeAll(fd, text) {
-  const buf = Buffer.from(text, "utf8");
+function writeAll(fd, buf) {
   let off = 0;
   while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
+function closeFile(file) {
+  const fd = fds.get(file);
+  if (fd !== undefined) { fds.delete(file); try { fs.closeSync(fd); } catch {} }
+}
+function closeFolder(dir) {
+  for (const file of [...fds.keys()]) if (path.dirname(file) === dir) closeFile(file);
+}
+function replace(file, data) {
+  const tmp = path.join(path.dirname(file), "." + path.basename(file) + "." + process.pid + "." + (++tmpCount) + ".tmp");
+  try { fs.writeFileSync(tmp, data); fs.renameSync(tmp, file); }
+  catch (e) { try { fs.rmSync(tmp, { force: true }); } catch {} throw e; }
+}
+// metrics.csv of a finished run, from its columns, a slice at a time between other messages.
+const csvJobs = [];
+let csvBusy = false;
+function csvFinished(job, error) {
+  Atomics.sub(pending, 3, 1);
+  Atomics.notify(pending, 3);
+  parentPort.postMessage({ kind: "csv-done", dir: job.dir, error: error ? { code: error.code, message: String(error.message || error) } : undefined });
+  csvBusy = false;
+  setImmediate(nextCsv);
+}
+function nextCsv() {
+  if (csvBusy || csvJobs.length === 0) return;
+  csvBusy = true;
+  const job = csvJobs.shift();
+  if (job.metrics.some((m) => failed.has(path.dirname(path.join(job.dir, m.file))))) return csvFinished(job);
+  const tmp = path.join(job.dir, "." + job.csv + "." + process.pid + "." + (++tmpCount) + ".tmp");
+  // A column is read a slice at a time (whole points only: a torn last one is left out).
+  const slice = Buffer.allocUnsafeSlow(4096 * 24);
+  let fd, col, k = 0, at = 0, n = 0;
+  const step = () => {
+    try {
+      if (fd === undefined) { fd = fs.openSync(tmp, "w"); writeAll(fd, Buffer.from(METRICS_HEADER)); }
+      const until = Date.now() + CSV_SLICE_MS;
+      while (Date.now() < until) {
+        if (col === undefined) {
+          if (k >= job.metrics.length) {
+            fs.closeSync(fd);
+            fd = undefined;
+            fs.renameSync(tmp, path.join(job.dir, job.csv));
+            return csvFinished(job);
+          }
+          col = fs.openSync(path.join(job.dir, job.metrics[k].file), "r");
+          n = Math.floor(fs.fstatSync(col).size / 24);
+          at = 0;
+        }
+        const want = Math.min(4096, n - at) * 24;
+        let got = 0;
+        while (got < want) { const r = fs.readSync(col, slice, got, want - got, at * 24 + got); if (r === 0) break; got += r; }
+        const c = decodeColumn(slice.subarray(0, got));
+        if (c.steps.length > 0) writeAll(fd, Buffer.from(metricRows(job.metrics[k].name, c.steps, c.values, c.times), "utf8"));
+        at += c.steps.length;
+        if (at >= n || got < want) { fs.closeSync(col); col = undefined; k++; }
+      }
+      setImmediate(step);
+    } catch (e) {
+      for (const f of [fd, col]) if (f !== undefined) try { fs.closeSync(f); } catch {}
+      try { fs.rmSync(tmp, { force: true }); } catch {}
+      csvFinished(job, e);
+    }
+  };
+  step();
+}
 parentPort.on("message", (m) => {
   if (m.kind === "sync") { parentPort.postMessage({ kind: "synced", id: m.id }); return; }
-  if (m.kind === "close") { const fd = fds.get(m.file); if (fd !== undefined) { fds.delete(m.file); try { fs.closeSync(fd); } catch {} } return; }
+  if (m.kind === "close") { closeFile(m.file); return; }
+  // Started on a later turn, so that a sync posted with it is answered first.
+  if (m.kind === "csv") { csvJobs.push(m); setImmediate(nextCsv); return; }
   let error;
   const t0 = Date.now();
-  let rows = 0;
+  const dir = path.dirname(m.file);
   try {
-    const fd = fdOf(m.file);
-    // Small strings, written often: they die young, so the collector has little to do.
-    for (const b of m.batches) {
-      const { steps, values, times } = b;
-      for (let i = 0; i < steps.length; i += 2048) writeAll(fd, metricRows(b.name, steps, values, times, i, Math.min(steps.length, i + 2048)));
-      rows += steps.length;
-    }
+    if (failed.has(dir)) error = undefined;
+    else if (m.kind === "append") writeAll(fdOf(m.file), ring.subarray(m.off, m.off + m.len));
+    else if (m.kind === "replace") replace(m.file, m.data);
   } catch (e) {
     error = { code: e && e.code, message: String(e && e.message || e) };
-    const fd = fds.get(m.file);
-    if (fd !== undefined) { fds.delete(m.file); try { fs.closeSync(fd); } catch {} }
+    failed.add(dir);
+    closeFolder(dir);
   }
   const ms = Math.max(1, Date.now() - t0);
-  if (rows > 10000) {
-    const rate = Math.round((rows / ms) * 1000);
+  if (m.kind === "append" && m.len > 262144) {
+    const rate = Math.round((m.len / 1024 / ms) * 1000);
     const old = Atomics.load(pending, 2);
     Atomics.store(pending, 2, old ? Math.round(old * 0.7 + rate * 0.3) : rate);
   }
-  Atomics.sub(pending, 1, m.points);
+  // The ring's bytes (and a tail skipped to keep a batch whole) are free again.
+  if (m.kind === "append") Atomics.sub(pending, 1, m.len + m.skip);
   Atomics.sub(pending, 0, 1);
   Atomics.notify(pending, 0);
   if (error) parentPort.postMessage({ kind: "error", file: m.file, error });
@@ -73,64 +141,131 @@ parentPort.on("message", (m) => {
 
 type ErrorSink = (e: Error) => void;
 
-/** How far behind the logging loop the file may fall, in the writer's own time. */
-const MAX_LAG_MS = 150;
+/**
+ * How far behind the logging loop the files may fall, in the writer's own time. With the
+ * 150 ms flush, a point is on disk at most about 200 ms after it was logged.
+ */
+const MAX_LAG_MS = 50;
+/**
+ * The ring the logging thread lays points out in and the worker writes from: the writer's
+ * memory, whatever the logging rate (16 MB, about 700,000 points in flight at most).
+ */
+const RING_BYTES = 16 * 1024 * 1024;
+/** Points laid out per message: a whole flush of one metric, usually. */
+const PIECE_POINTS = 65_536;
+/** Bytes in flight the lag budget always allows, however slow the writer was measured. */
+const MIN_BUDGET = 4 * 1024 * 1024;
+/** How long the exit path waits for metrics.csv files still being written. */
+const EXIT_CSV_MS = 10_000;
 
-class MetricsWriter {
+/** The process's metrics writer thread. */
+export class MetricsWriter {
   constructor() {
-    this.pending = new Int32Array(new SharedArrayBuffer(12));
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pending: this.pending.buffer } });
-    this.worker.unref();
-    this.worker.on("message", (m: { kind: string; id?: number; file?: string; error?: { code?: string; message: string } }) => {
+    this.pending = new Int32Array(new SharedArrayBuffer(16));
+    this.ring = new SharedArrayBuffer(RING_BYTES);
+    this.ringF64 = new Float64Array(this.ring);
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pending: this.pending.buffer, ring: this.ring } });
+    this.worker.on("message", (m: { kind: string; id?: number; file?: string; dir?: string; error?: { code?: string; message: string } }) => {
       if (m.kind === "synced") {
         this.waiters.get(m.id!)?.();
         this.waiters.delete(m.id!);
+        this.unrefWhenIdle();
       } else if (m.kind === "error") {
         const err = storeError("write", m.file!, Object.assign(new Error(m.error!.message), { code: m.error!.code }));
-        this.onError.get(m.file!)?.(err);
+        this.onError.get(this.owner.get(m.file!) ?? "")?.(err);
+      } else if (m.kind === "csv-done") {
+        // The run is already ended and its columns are whole: say so once, `labnote export` can redo it.
+        if (m.error) warn(`${storeError("write", `${m.dir}/metrics.csv`, Object.assign(new Error(m.error.message), { code: m.error.code })).message}; the run's metrics are intact, \`labnote export\` writes the file later`);
+        if (Atomics.load(this.pending, 3) <= 0) {
+          for (const resolve of this.csvWaiters.splice(0)) resolve();
+          this.unrefWhenIdle();
+        }
       }
     });
     this.worker.on("error", (e) => {
       this.broken = e;
-      // Nothing more will be written: release whoever waits, and say why on their files.
-      for (const sink of this.onError.values()) sink(storeError("write", "metrics.csv", e));
+      // Nothing more will be written: release whoever waits, and say why.
+      for (const sink of this.onError.values()) sink(storeError("write", "the metrics files", e));
       for (const resolve of this.waiters.values()) resolve();
+      for (const resolve of this.csvWaiters.splice(0)) resolve();
       this.waiters.clear();
     });
+    // After the listeners: adding a "message" listener refs the worker again, and an idle
+    // writer must never keep the process alive.
+    this.worker.unref();
   }
 
-  /** Post batches for a file; errors come back to `onError` of that file. */
-  write(file: string, batches: PointBatch[], onError: ErrorSink): void {
-    this.onError.set(file, onError);
-    let points = 0;
-    const transfer: ArrayBuffer[] = [];
-    for (const b of batches) {
-      points += b.steps.length;
-      transfer.push(b.steps.buffer as ArrayBuffer, b.values.buffer as ArrayBuffer, b.times.buffer as ArrayBuffer);
+  /** Register where errors about a run's files go; `dir` is the run's folder. */
+  watch(dir: string, onError: ErrorSink): void {
+    this.onError.set(dir, onError);
+  }
+
+  /**
+   * Append points [from, to) of `src` to a column file of the run in `dir`: laid out straight
+   * into the shared ring (no buffer allocated, nothing copied twice), written by the worker.
+   */
+  appendPoints(dir: string, file: string, src: PointSource, from: number, to: number): void {
+    for (let i = from; i < to; i += PIECE_POINTS) {
+      const end = Math.min(to, i + PIECE_POINTS);
+      const len = (end - i) * POINT_BYTES;
+      const skip = this.pos + len > RING_BYTES ? RING_BYTES - this.pos : 0;
+      this.throttle(len + skip);
+      if (this.broken) return;
+      if (skip) this.pos = 0;
+      encodeColumnInto(src, i, end, this.ringF64, this.pos / 8);
+      this.owner.set(file, dir);
+      Atomics.add(this.pending, 0, 1);
+      Atomics.add(this.pending, 1, len + skip);
+      this.worker.postMessage({ kind: "append", file, off: this.pos, len, skip });
+      this.pos += len;
     }
-    this.throttle(points);
-    Atomics.add(this.pending, 0, 1);
-    Atomics.add(this.pending, 1, points);
-    this.worker.postMessage({ kind: "write", file, batches, points }, transfer);
+  }
+
+  /** Replace a small file of the run in `dir` atomically. */
+  replace(dir: string, file: string, data: string): void {
+    this.post({ kind: "replace", file, data }, dir);
+  }
+
+  /**
+   * The run in `dir` ended: close its files once what was posted is written, then write its
+   * metrics.csv (file `csv`) from the columns, in the background.
+   */
+  finish(dir: string, files: string[], csv: { file: string; metrics: { name: string; file: string }[] } | undefined): void {
+    this.onError.delete(dir);
+    for (const file of files) {
+      this.owner.delete(file);
+      this.worker.postMessage({ kind: "close", file });
+    }
+    if (csv === undefined || csv.metrics.length === 0) return;
+    Atomics.add(this.pending, 3, 1);
+    this.worker.postMessage({ kind: "csv", dir, csv: csv.file, metrics: csv.metrics });
   }
 
   /**
    * Backpressure: keep at most ~MAX_LAG_MS of the writer's work in flight, so a crash loses at
-   * most that much. Only a loop that logs faster than the disk writer can format ever waits.
+   * most that much, and never more than the ring holds. Only a loop that logs faster than the
+   * disk takes ever waits.
    */
   private throttle(incoming: number): void {
-    const rate = Atomics.load(this.pending, 2) || 1_000_000;
-    const budget = Math.max(50_000, Math.floor((rate * MAX_LAG_MS) / 1000));
+    const rate = (Atomics.load(this.pending, 2) || 200_000) * 1024; // bytes/s, a guess until measured
+    const budget = Math.min(RING_BYTES, Math.max(MIN_BUDGET, Math.floor((rate * MAX_LAG_MS) / 1000)));
     const deadline = Date.now() + 10_000;
     for (;;) {
       const inFlight = Atomics.load(this.pending, 1);
-      if (inFlight + incoming <= budget || inFlight <= 0 || this.broken || Date.now() > deadline) return;
-      const batches = Atomics.load(this.pending, 0);
-      Atomics.wait(this.pending, 0, batches, 50);
+      if (inFlight <= 0 || this.broken) return;
+      // The ring's limit is hard (its bytes would be overwritten); the lag budget gives way after a while.
+      if (inFlight + incoming <= RING_BYTES && (inFlight + incoming <= budget || Date.now() > deadline)) return;
+      Atomics.wait(this.pending, 0, Atomics.load(this.pending, 0), 50);
     }
   }
 
-  /** Resolves when everything posted so far is written. */
+  private post(message: { kind: string; file: string; data: unknown }, dir: string): void {
+    this.owner.set(message.file, dir);
+    Atomics.add(this.pending, 0, 1);
+    this.worker.postMessage(message);
+  }
+
+  /** Resolves when everything posted so far is written (metrics.csv files in the making excepted). */
   sync(): Promise<void> {
     const id = ++this.syncId;
     if (this.broken) return Promise.resolve();
@@ -138,34 +273,54 @@ class MetricsWriter {
       this.waiters.set(id, () => resolve());
       this.worker.ref();
       this.worker.postMessage({ kind: "sync", id });
-    }).then(() => {
-      if (this.waiters.size === 0) this.worker.unref();
+    });
+  }
+
+  /** Resolves when every metrics.csv queued so far is written (or given up on). */
+  csvWritten(): Promise<void> {
+    if (this.broken || Atomics.load(this.pending, 3) <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.csvWaiters.push(resolve);
+      this.worker.ref();
     });
   }
 
   /** Block until everything posted is written (exit path), at most `ms`. */
   syncBlocking(ms = 5000): void {
+    this.blockOn(0, ms);
+  }
+
+  /** Block until the metrics.csv files queued so far are written (exit path), at most `ms`. */
+  csvBlocking(ms = EXIT_CSV_MS): void {
+    this.blockOn(3, ms);
+  }
+
+  private blockOn(slot: number, ms: number): void {
     const deadline = Date.now() + ms;
     for (;;) {
-      const n = Atomics.load(this.pending, 0);
+      const n = Atomics.load(this.pending, slot);
       if (n <= 0 || this.broken) return;
       const left = deadline - Date.now();
       if (left <= 0) return;
-      Atomics.wait(this.pending, 0, n, Math.min(left, 100));
+      Atomics.wait(this.pending, slot, n, Math.min(left, 100));
     }
   }
 
-  /** The run is done with this file: close it once what was posted is written. */
-  forget(file: string): void {
-    this.onError.delete(file);
-    this.worker.postMessage({ kind: "close", file });
+  private unrefWhenIdle(): void {
+    if (this.waiters.size === 0 && this.csvWaiters.length === 0) this.worker.unref();
   }
 
   broken: unknown;
+  private readonly ring: SharedArrayBuffer;
+  private readonly ringF64: Float64Array;
+  /** Where the next points go in the ring. */
+  private pos = 0;
   private readonly worker: Worker;
   private readonly pending: Int32Array;
   private readonly waiters = new Map<number, () => void>();
+  private readonly csvWaiters: (() => void)[] = [];
   private readonly onError = new Map<string, ErrorSink>();
+  private readonly owner = new Map<string, string>();
   private syncId = 0;
 }
 
@@ -178,10 +333,24 @@ export function metricsWriter(): MetricsWriter | undefined {
   if (shared && !shared.broken) return shared;
   try {
     shared = new MetricsWriter();
-    process.on("exit", () => shared?.syncBlocking());
+    // Runs that ended before the exit get their metrics.csv; runs ended by the exit itself
+    // wait for theirs in their own drainSync.
+    process.on("exit", () => {
+      shared?.syncBlocking();
+      shared?.csvBlocking();
+    });
     return shared;
   } catch {
     failed = true;
     return undefined;
   }
+}
+
+/**
+ * Resolves once every run that ended in this process has its metrics.csv written. `await
+ * run.end()` returns as soon as the record and the metric columns are on disk; metrics.csv
+ * follows in the background (and a normal exit waits for it).
+ */
+export function whenWritten(): Promise<void> {
+  return shared && !shared.broken ? shared.csvWritten() : Promise.resolve();
 }

@@ -1,0 +1,103 @@
+/**
+ * A run's metric points from its folder, whatever format wrote them: format 2 columns (through
+ * their index), or `metrics.csv` of runs written before (format 1). The formats and decoders are
+ * the protocol's; this is only the reading of files.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LabnoteError, METRICS_HEADER, POINT_BYTES, RUN_FILES, decodeColumnInto, metricFiles, metricRows, parseMetricsCsv, parseMetricsIndex, storeError, type MetricPoints, type MetricsIndex } from "../protocol";
+
+/** Points read from a column per read call: big enough to be fast, small enough not to hold the file. */
+const SLICE_POINTS = 1 << 16;
+
+/** The run's metrics index, or undefined for a run written before format 2; throws when it cannot be read or is newer. */
+export function readMetricsIndex(dir: string, runId: string): MetricsIndex | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, metricFiles.index), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw storeError("read", path.join(dir, metricFiles.index), e);
+  }
+  const parsed = parseMetricsIndex(text);
+  if (!parsed.ok) throw new LabnoteError("STORE_READ", `Cannot read the metrics of run ${runId}`, parsed.reason);
+  return parsed.value;
+}
+
+/** Every metric's points (or only `only`'s) of the run in `dir`; a run with none gives an empty map. */
+export function readMetricPoints(dir: string, runId: string, only?: string): Map<string, MetricPoints> {
+  const index = readMetricsIndex(dir, runId);
+  if (index === undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dir, RUN_FILES.metrics), "utf8");
+    } catch {
+      return new Map();
+    }
+    return parseMetricsCsv(text, only);
+  }
+  const out = new Map<string, MetricPoints>();
+  for (const m of index.metrics) {
+    if (only !== undefined && m.name !== only) continue;
+    const points = readColumn(path.join(dir, metricFiles.column(m.id)));
+    // Named in the index, never written: the process died in between.
+    if (points !== undefined) out.set(m.name, points);
+  }
+  return out;
+}
+
+/**
+ * A column file's whole points, read a slice at a time into arrays sized from the file's
+ * length: no copy of the file is held, and a torn last point is left out.
+ */
+function readColumn(file: string): MetricPoints | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const n = Math.floor(fs.fstatSync(fd).size / POINT_BYTES);
+    const out: MetricPoints = { steps: new Array<number>(n), values: new Array<number>(n), times: new Array<number>(n) };
+    // allocUnsafeSlow: a buffer of its own, so its offset is 0 and the float64 view is aligned.
+    const buf = Buffer.allocUnsafeSlow(Math.min(n, SLICE_POINTS) * POINT_BYTES);
+    let at = 0;
+    while (at < n) {
+      const want = Math.min(n - at, SLICE_POINTS) * POINT_BYTES;
+      let got = 0;
+      while (got < want) {
+        const r = fs.readSync(fd, buf, got, want - got, at * POINT_BYTES + got);
+        if (r === 0) break;
+        got += r;
+      }
+      const k = decodeColumnInto(buf.subarray(0, got), out, at);
+      at += k;
+      if (got < want) break;
+    }
+    if (at < n) for (const a of [out.steps, out.values, out.times]) a.length = at;
+    return out;
+  } catch (e) {
+    throw storeError("read", file, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Rows handed to `write` at a time, so that a run of any length streams. */
+const CSV_ROWS = 1 << 15;
+
+/**
+ * The run's metrics as metrics.csv text (`metric,step,value,time`), from whatever format it
+ * has, handed to `write` a piece at a time; returns how many points were written.
+ * @example writeMetricsCsv(dir, "mnist/3", (text) => process.stdout.write(text))
+ */
+export function writeMetricsCsv(dir: string, runId: string, write: (text: string) => void): number {
+  let count = 0;
+  write(METRICS_HEADER);
+  for (const [name, p] of readMetricPoints(dir, runId)) {
+    for (let i = 0; i < p.steps.length; i += CSV_ROWS) write(metricRows(name, p.steps, p.values, p.times, i, Math.min(p.steps.length, i + CSV_ROWS)));
+    count += p.steps.length;
+  }
+  return count;
+}
