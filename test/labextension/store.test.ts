@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFailure, RunStore, sameNotebook, storePath } from "../../labextension/src/model/store";
 import { Stores } from "../../labextension/src/model/stores";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { experiment, whenWritten } from "../../src";
 import { fakeContents, httpError, record } from "./fake-contents";
 
 const alive = { dead: () => false };
@@ -106,6 +110,40 @@ describe("the store reader", () => {
     assert.deepEqual(p.metrics[0].series.bad, [0, 1, 0]);
     assert.equal(p.artifacts[0].path, "e/demo/1/artifacts/weights.npy");
     assert.equal(p.root, "e");
+  });
+
+  it("draws a run of metrics format 2 from its summaries alone, never fetching its points", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-panel-format2-"));
+    try {
+      const exp = await experiment("big", { root, capture: false });
+      const run = await exp.start();
+      for (let i = 0; i < 200_000; i++) run.log("loss", i === 1000 ? NaN : 1 / (i + 1));
+      await run.end();
+      await whenWritten();
+      // What the server would serve: every text file of the store (the panel must not need the rest).
+      const files: Record<string, string> = {};
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          const full = path.join(d, e.name);
+          if (e.isDirectory()) walk(full);
+          else if (!e.name.endsWith(".f64") && e.name !== "metrics.csv") files[`nb/e/${path.relative(root, full)}`] = fs.readFileSync(full, "utf8");
+        }
+      };
+      walk(root);
+      const contents = fakeContents(files);
+      const store = new RunStore(contents, "nb/e");
+      const r = await store.runs("big", alive);
+      assert.ok(r.ok);
+      const series = await store.series(r.runs[0], 200);
+      const loss = series.get("loss")!;
+      assert.ok(loss.step.length <= 200, `${loss.step.length} buckets`);
+      assert.equal(loss.step[loss.step.length - 1], 199_999, "the last point is exact");
+      assert.equal(loss.min[loss.min.length - 1], 1 / 200_000);
+      assert.equal((loss.bad ?? []).reduce((a, b) => a + b, 0), 1, "the NaN is marked");
+      assert.ok(!contents.gets.some((g) => g.endsWith(".f64") || g.endsWith("metrics.csv")), contents.gets.join(" "));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("places the store under the notebook's folder, and says when it lies outside the server's root", () => {

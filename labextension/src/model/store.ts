@@ -11,6 +11,11 @@ import {
   downsample,
   isRunFolder,
   parseMetricsCsv,
+  parseMetricsIndex,
+  parseMetricSummary,
+  summarySeries,
+  metricFiles,
+  type MetricSummaryFile,
   parseRunRecord,
   RUN_FILES,
   runPayload,
@@ -206,11 +211,52 @@ export class RunStore {
     return points;
   }
 
-  /** Each metric's series reduced to `buckets` min/max buckets, for charts. */
+  /**
+   * Each metric's series reduced to `buckets` min/max buckets, for charts: from the metric
+   * summaries of a run of metrics format 2 (a few KB each, however long the run), else from the
+   * points of its metrics.csv.
+   */
   async series(run: HistoryRun, buckets = 300): Promise<Map<string, WireSeries>> {
+    const summaries = await this.summaries(run);
     const out = new Map<string, WireSeries>();
+    if (summaries) {
+      for (const s of summaries) out.set(s.name, summarySeries(s, buckets));
+      return out;
+    }
     for (const [name, p] of await this.points(run)) out.set(name, downsample(p.steps, p.values, p.steps.length, buckets));
     return out;
+  }
+
+  /** The metric summaries of a run of metrics format 2; undefined for a run written before (metrics.csv only). */
+  async summaries(run: HistoryRun): Promise<MetricSummaryFile[] | undefined> {
+    const key = `${run.record.heartbeat}@${run.record.status}@${run.record.endTime ?? ""}`;
+    const hit = this._summaries.get(run.dir);
+    if (hit && hit.key === key) return hit.summaries;
+    const index = await this._text(PathExt.join(run.dir, metricFiles.index));
+    let summaries: MetricSummaryFile[] | undefined;
+    if (index !== undefined) {
+      const parsed = parseMetricsIndex(index);
+      summaries = [];
+      if (parsed.ok) {
+        const texts = await Promise.all(parsed.value.metrics.map((m) => this._text(PathExt.join(run.dir, metricFiles.summary(m.id)))));
+        for (const t of texts) {
+          const p = t === undefined ? undefined : parseMetricSummary(t);
+          if (p?.ok) summaries.push(p.value);
+        }
+      }
+    }
+    this._summaries.set(run.dir, { key, summaries });
+    return summaries;
+  }
+
+  /** A small text file's content, or undefined when it is not there (yet). */
+  private async _text(path: string): Promise<string | undefined> {
+    try {
+      const m = await this._contents.get(path, { content: true, type: "file", format: "text" });
+      return typeof m.content === "string" ? m.content : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -297,6 +343,7 @@ export class RunStore {
   private _records = new Map<string, { modified: string; result: Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> }>();
   private _shown = new Map<string, HistoryRun>();
   private _points = new Map<string, { key: string; points: Map<string, MetricPoints> }>();
+  private _summaries = new Map<string, { key: string; summaries: MetricSummaryFile[] | undefined }>();
 }
 
 /** Whether a record's notebook (the kernel's JPY_SESSION_NAME, often absolute) is the notebook at `path` (server-relative). */

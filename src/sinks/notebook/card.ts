@@ -14,9 +14,6 @@ function bucketsOf(series: SeriesView): IncrementalBuckets {
 
 /** The whole bundle (all MIME types) stays under this many bytes, however long the run. */
 export const MAX_BUNDLE_BYTES = 64 * 1024;
-const MAX_METRICS = 24;
-const MAX_CONFIG = 120;
-const MAX_ARTIFACTS = 50;
 
 /** The run card's payload: what the run is now, with each metric reduced to `buckets` min/max buckets. */
 export function runPayload(run: RunView, buckets: number): RunPayload {
