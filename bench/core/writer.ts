@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/core/writer.ts [--rounds 5] [--points 1000000] [--read-points 10000000]
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { experiment, whenWritten, type Experiment, type Run } from "../../src";
@@ -181,12 +181,20 @@ async function main(): Promise<void> {
 
   // A long run, read back as a finished run, and the summary its charts are drawn from.
   const big = await longRun(exp, readPoints);
-  const reads: { wall: number; cpu: number }[] = [];
-  for (let r = 0; r < 3; r++) {
-    const again = await exp.getRun(big.id);
-    const t = await timed(() => again.metric("loss"));
-    if (t.value.values.length !== readPoints) throw new Error(`read ${t.value.values.length} points, expected ${readPoints}`);
-    reads.push(t);
+  // Read back in a fresh process, as a person reopening a run does: this one holds the ghost
+  // experiment's earlier rounds in memory, and the collector would be measured with them.
+  // Three processes, each reading the run three times: the first read of each is the figure,
+  // the later ones (the same process reading again) are given beside it.
+  const firsts: number[] = [];
+  const firstCpu: number[] = [];
+  const agains: number[] = [];
+  for (let p = 0; p < 3; p++) {
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--read-child", root, big.id, String(readPoints)], { encoding: "utf8" });
+    if (child.status !== 0) throw new Error(`the reading process failed: ${child.stderr}`);
+    const reads = JSON.parse(child.stdout.trim().split("\n").pop() ?? "[]") as { wall: number; cpu: number }[];
+    firsts.push(reads[0].wall);
+    firstCpu.push(reads[0].cpu);
+    agains.push(...reads.slice(1).map((x) => x.wall));
   }
   const summaryFile = path.join(big.dir, metricFiles.summary(0));
   const summaryBytes = fs.statSync(summaryFile).size;
@@ -206,7 +214,8 @@ async function main(): Promise<void> {
   const rate = m(lab, "rate");
   const rateBusy = m(labBusy, "rate");
   const endMs = m(lab, "endMs");
-  const readMs = median(reads.map((x) => x.wall));
+  const readMs = median(firsts);
+  const againMs = median(agains);
   const drawMs = median(draws);
   const rows: Row[] = [
     { figure: "machine at the start; during the busy-core rounds", value: `${startNote.replace(/.*load /, "load ")}; ${loadedNote.replace(/.*load /, "load ")}`, target: "", verdict: "info" },
@@ -227,8 +236,9 @@ async function main(): Promise<void> {
     { figure: "run.log p99 per call", value: fmtNs(call.p99), target: "≤ 1 µs", verdict: verdict(call.p99 <= 1000) },
     { figure: "  worst call (a flush inside log), clock cost", value: `${fmtNs(call.max)}, ${fmtNs(call.clock)}`, target: "", verdict: "info" },
     { figure: "  p50 of batch means (1,000 calls timed whole)", value: fmtNs(call.batchP50), target: "", verdict: "info" },
-    { figure: `run.metric() of a finished ${(readPoints / 1e6).toFixed(0)}M-point run (median of 3)`, value: fmtMs(readMs), target: "≤ 1 s", verdict: verdict(readMs <= 1000) },
-    { figure: "  its CPU time", value: fmtMs(median(reads.map((x) => x.cpu))), target: "", verdict: "info" },
+    { figure: `run.metric() of a finished ${(readPoints / 1e6).toFixed(0)}M-point run (reopened in a fresh process, median of 3)`, value: fmtMs(readMs), target: "≤ 1 s", verdict: verdict(readMs <= 1000) },
+    { figure: "  read again in the same process (median of 6)", value: fmtMs(againMs), target: "", verdict: "info" },
+    { figure: "  its CPU time", value: fmtMs(median(firstCpu)), target: "", verdict: "info" },
     { figure: "  logging it; its metrics.csv after end() (background)", value: `${fmtMs(big.logMs)}; ${fmtMs(big.csvMs)}`, target: "", verdict: "info" },
     { figure: `summary file of that metric (${(readPoints / 1e6).toFixed(0)}M points)`, value: `${(summaryBytes / 1024).toFixed(1)} KB`, target: "≤ 64 KB", verdict: verdict(summaryBytes <= 64 * 1024) },
     { figure: "chart from it: read + parse + 200 buckets (median of 5)", value: fmtMs(drawMs), target: "≤ 1 s", verdict: verdict(drawMs <= 1000) },
@@ -237,4 +247,22 @@ async function main(): Promise<void> {
   report("writer", rows);
 }
 
-runMain(main);
+/** In a fresh process: reopen the run and read its metric three times; prints the timings as JSON. */
+async function readChild(root: string, id: string, points: number): Promise<void> {
+  const exp = await experiment("bench", { root, capture: false });
+  const reads: { wall: number; cpu: number }[] = [];
+  for (let r = 0; r < 3; r++) {
+    const again = await exp.getRun(id);
+    const t = await timed(() => again.metric("loss"));
+    if (t.value.values.length !== points) throw new Error(`read ${t.value.values.length} points, expected ${points}`);
+    reads.push({ wall: t.wall, cpu: t.cpu });
+  }
+  console.log(JSON.stringify(reads));
+}
+
+const at = process.argv.indexOf("--read-child");
+if (at >= 0) readChild(process.argv[at + 1], process.argv[at + 2], Number(process.argv[at + 3])).catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
+else runMain(main);
