@@ -182,8 +182,8 @@ export async function openNotebook(page: Page, lab: Lab, file: string): Promise<
   await waitKernelIdle(page);
 }
 
-/** Wait until the current notebook's kernel reports idle. */
-export async function waitKernelIdle(page: Page, timeout = 60_000): Promise<void> {
+/** Wait until the current notebook's kernel reports idle (a first tslab start on a busy 2-core machine can take a minute or more). */
+export async function waitKernelIdle(page: Page, timeout = 180_000): Promise<void> {
   await page.waitForFunction(
     () => {
       const app = (window as any).jupyterapp;
