@@ -42,6 +42,9 @@ function trainCell(name: string, steps: number, pauseEvery: number, config = "{}
 }, { name: ${JSON.stringify(name)}, config: ${config} });`;
 }
 
+/** The outputs of the notebook in view (other notebooks stay open in hidden tabs). */
+const HERE = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea";
+
 async function runningCount(page: Page): Promise<number> {
   return page.evaluate(() => Number(document.querySelector<HTMLElement>("#jp-labnote-experiments .jp-labnote-live-summary")?.dataset.running ?? 0));
 }
@@ -208,17 +211,17 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
     ]);
     await openNotebook(page, lab, "bundles.ipynb");
     await command(page, "notebook:run-all-cells");
-    await page.waitForSelector(".jp-OutputArea .jp-labnote-card", { timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelectorAll(".jp-OutputArea .jp-labnote-note").length >= 2, undefined, { timeout: 60_000 });
+    await page.waitForSelector(`${HERE} .jp-labnote-card`, { timeout: 60_000 });
+    await page.waitForFunction((here) => document.querySelectorAll(`${here} .jp-labnote-note`).length >= 2, HERE, { timeout: 60_000 });
     await page.waitForTimeout(500);
-    const card = page.locator(".jp-OutputArea .jp-labnote-card").first();
+    const card = page.locator(`${HERE} .jp-labnote-card`).first();
     assert.equal(await card.locator("img").count(), 0, "no element was made from kernel text");
     assert.ok((await card.innerText()).includes("<img src=x"), "kernel text is shown as text");
     assert.equal(await page.evaluate(() => document.body.dataset.pwned), undefined);
-    const notes = await page.locator(".jp-OutputArea .jp-labnote-note").allInnerTexts();
+    const notes = await page.locator(`${HERE} .jp-labnote-note`).allInnerTexts();
     assert.match(notes[0], /newer than this reader/);
     assert.match(notes[1], /not a string|malformed/);
-    assert.match(await page.locator(".jp-OutputArea .jp-labnote-fallback").nth(1).innerText(), /plain fallback/);
+    assert.match(await page.locator(`${HERE} .jp-labnote-fallback`).nth(1).innerText(), /plain fallback/);
     // The panel lists the hostile run with its name as text too.
     assert.equal(await page.locator("#jp-labnote-experiments img:not(.jp-labnote-artifact-preview)").count(), 0);
   });
@@ -253,21 +256,21 @@ for (const u of updates) {
     ]);
     await openNotebook(page, lab, "inplace.ipynb");
     await command(page, "notebook:run-cell-and-select-next");
-    await page.waitForSelector(".jp-OutputArea .jp-labnote-card canvas");
-    await page.evaluate(() => {
-      const card = document.querySelector<HTMLElement>(".jp-OutputArea .jp-labnote-card")!;
+    await page.waitForSelector(`${HERE} .jp-labnote-card canvas`);
+    await page.evaluate((here) => {
+      const card = document.querySelector<HTMLElement>(`${here} .jp-labnote-card`)!;
       card.dataset.probe = "first";
       card.querySelectorAll("canvas").forEach((c) => (c.dataset.probe = "first"));
-    });
+    }, HERE);
     await command(page, "notebook:run-cell-and-select-next");
-    await page.waitForFunction(() => /step 2409/.test(document.querySelector(".jp-OutputArea .jp-labnote-card")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    await page.waitForFunction((here) => /step 2409/.test(document.querySelector(`${here} .jp-labnote-card`)?.textContent ?? ""), HERE, { timeout: 60_000 });
     await page.waitForTimeout(300);
-    const state = await page.evaluate(() => ({
-      cards: document.querySelectorAll(".jp-OutputArea .jp-labnote-card").length,
-      same: document.querySelector<HTMLElement>(".jp-OutputArea .jp-labnote-card")?.dataset.probe,
-      canvases: document.querySelectorAll(".jp-OutputArea .jp-labnote-card canvas").length,
-      sameCanvases: document.querySelectorAll('.jp-OutputArea .jp-labnote-card canvas[data-probe="first"]').length,
-    }));
+    const state = await page.evaluate((here) => ({
+      cards: document.querySelectorAll(`${here} .jp-labnote-card`).length,
+      same: document.querySelector<HTMLElement>(`${here} .jp-labnote-card`)?.dataset.probe,
+      canvases: document.querySelectorAll(`${here} .jp-labnote-card canvas`).length,
+      sameCanvases: document.querySelectorAll(`${here} .jp-labnote-card canvas[data-probe="first"]`).length,
+    }), HERE);
     assert.deepEqual(state, { cards: 1, same: "first", canvases: 2, sameCanvases: 2 });
   });
 });
