@@ -245,7 +245,12 @@ const exp = await experiment("doomed", { config: { lr: 0.01 } });`,
   });
 
   it("updates a card in place: same nodes, same charts, after many updates", async () => {
-    const updates = Array.from({ length: 60 }, (_, k) => bundle(runPayload({ experiment: "inplace", steps: 50 + k * 40 })));
+    // Each update a millisecond newer than the last, as a kernel's are (the panel keeps the newest).
+    const updates = Array.from({ length: 60 }, (_, k) => {
+      const p = runPayload({ experiment: "inplace", steps: 50 + k * 40 });
+      p.sentAt += k;
+      return bundle(p);
+    });
     writeNotebook(path.join(lab.root, "inplace.ipynb"), [
       sendBundleCode(JSON.stringify(updates[0]), "inplace", false),
       `const updates = ${JSON.stringify(updates.slice(1))};
