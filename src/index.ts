@@ -11,7 +11,7 @@ export type { ExperimentOptions, StartOptions, CaptureOptions, RunCallback, Capt
 export { Run } from "./core/run";
 export type { EndOptions, RunEnvironment, RunSink, RunObserver, RunView, SeriesView, MetricBatch, ProgressEvent } from "./core/events";
 export type { AddFileOptions } from "./core/run-artifacts";
-export type { RunRecord, ArtifactRecord, ResourceRecord, CellRecord, RunStatus, MetricSummary, MetricPoints, Histogram, LabnoteErrorCode } from "./protocol";
+export type { RunRecord, ArtifactRecord, ResourceRecord, CellRecord, RunStatus, MetricSummary, MetricPoints, MetricColumns, Histogram, LabnoteErrorCode } from "./protocol";
 export { FinishedRun } from "./history/finished";
 export { loadConfig } from "./core/config/load";
 export type { Saver, SaverTest, SaveOptions } from "./core/artifacts/formats";

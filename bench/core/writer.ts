@@ -188,13 +188,19 @@ async function main(): Promise<void> {
   const firsts: number[] = [];
   const firstCpu: number[] = [];
   const agains: number[] = [];
+  const colFirsts: number[] = [];
+  const colAgains: number[] = [];
   for (let p = 0; p < 3; p++) {
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--read-child", root, big.id, String(readPoints)], { encoding: "utf8" });
-    if (child.status !== 0) throw new Error(`the reading process failed: ${child.stderr}`);
-    const reads = JSON.parse(child.stdout.trim().split("\n").pop() ?? "[]") as { wall: number; cpu: number }[];
-    firsts.push(reads[0].wall);
-    firstCpu.push(reads[0].cpu);
-    agains.push(...reads.slice(1).map((x) => x.wall));
+    const [plain, typed] = ["plain", "typed"].map((kind) => {
+      const child = spawnSync(process.execPath, [...process.execArgv, __filename, "--read-child", root, big.id, String(readPoints), kind], { encoding: "utf8" });
+      if (child.status !== 0) throw new Error(`the reading process failed: ${child.stderr}`);
+      return JSON.parse(child.stdout.trim().split("\n").pop() ?? "[]") as { wall: number; cpu: number }[];
+    });
+    firsts.push(plain[0].wall);
+    firstCpu.push(plain[0].cpu);
+    agains.push(...plain.slice(1).map((x) => x.wall));
+    colFirsts.push(typed[0].wall);
+    colAgains.push(...typed.slice(1).map((x) => x.wall));
   }
   const summaryFile = path.join(big.dir, metricFiles.summary(0));
   const summaryBytes = fs.statSync(summaryFile).size;
@@ -239,6 +245,7 @@ async function main(): Promise<void> {
     { figure: `run.metric() of a finished ${(readPoints / 1e6).toFixed(0)}M-point run (reopened in a fresh process, median of 3)`, value: fmtMs(readMs), target: "≤ 1 s", verdict: verdict(readMs <= 1000) },
     { figure: "  read again in the same process (median of 6)", value: fmtMs(againMs), target: "", verdict: "info" },
     { figure: "  its CPU time", value: fmtMs(median(firstCpu)), target: "", verdict: "info" },
+    { figure: "run.columns() of it (float64 columns), fresh process; again (median of 6)", value: `${fmtMs(median(colFirsts))}; ${fmtMs(median(colAgains))}`, target: "≤ 1 s", verdict: verdict(Math.max(median(colFirsts), median(colAgains)) <= 1000) },
     { figure: "  logging it; its metrics.csv after end() (background)", value: `${fmtMs(big.logMs)}; ${fmtMs(big.csvMs)}`, target: "", verdict: "info" },
     { figure: `summary file of that metric (${(readPoints / 1e6).toFixed(0)}M points)`, value: `${(summaryBytes / 1024).toFixed(1)} KB`, target: "≤ 64 KB", verdict: verdict(summaryBytes <= 64 * 1024) },
     { figure: "chart from it: read + parse + 200 buckets (median of 5)", value: fmtMs(drawMs), target: "≤ 1 s", verdict: verdict(drawMs <= 1000) },
@@ -247,13 +254,16 @@ async function main(): Promise<void> {
   report("writer", rows);
 }
 
-/** In a fresh process: reopen the run and read its metric three times; prints the timings as JSON. */
-async function readChild(root: string, id: string, points: number): Promise<void> {
+/**
+ * In a fresh process: reopen the run and read its metric three times, as plain arrays
+ * (run.metric) or as float64 columns (run.columns); prints the timings as JSON.
+ */
+async function readChild(root: string, id: string, points: number, typed: boolean): Promise<void> {
   const exp = await experiment("bench", { root, capture: false });
   const reads: { wall: number; cpu: number }[] = [];
   for (let r = 0; r < 3; r++) {
     const again = await exp.getRun(id);
-    const t = await timed(() => again.metric("loss"));
+    const t = await timed(() => (typed ? again.columns("loss") : again.metric("loss")));
     if (t.value.values.length !== points) throw new Error(`read ${t.value.values.length} points, expected ${points}`);
     reads.push({ wall: t.wall, cpu: t.cpu });
   }
@@ -261,7 +271,7 @@ async function readChild(root: string, id: string, points: number): Promise<void
 }
 
 const at = process.argv.indexOf("--read-child");
-if (at >= 0) readChild(process.argv[at + 1], process.argv[at + 2], Number(process.argv[at + 3])).catch((e) => {
+if (at >= 0) readChild(process.argv[at + 1], process.argv[at + 2], Number(process.argv[at + 3]), process.argv[at + 4] === "typed").catch((e) => {
   console.error(e);
   process.exitCode = 1;
 });

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
+import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricColumns, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
-import { readMetricPoints } from "./metrics";
+import { readMetricColumns, readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
 /** Turns an artifact's bytes back into the value that was saved (the experiment's savers). */
@@ -59,10 +59,23 @@ export class FinishedRun<C = Record<string, unknown>> {
   /** All points of a metric, from its column (or an older run's metrics.csv); a torn last record is left out. */
   metric(name: string): MetricPoints {
     const points = this.readMetrics(name).get(name);
-    if (!points) {
-      const known = Object.keys(this.record.metrics ?? {});
-      throw new LabnoteError("NOT_FOUND", `No metric "${name}" in run ${this.id}`, known.length ? `it has ${known.map((m) => `"${m}"`).join(", ")}` : "nothing was logged");
-    }
+    if (!points) throw this.noMetric(name);
+    return points;
+  }
+
+  private noMetric(name: string): LabnoteError {
+    const known = Object.keys(this.record.metrics ?? {});
+    return new LabnoteError("NOT_FOUND", `No metric "${name}" in run ${this.id}`, known.length ? `it has ${known.map((m) => `"${m}"`).join(", ")}` : "nothing was logged");
+  }
+
+  /**
+   * A metric's points as three float64 columns (steps, values, times), read with no conversion:
+   * the fast way to hold a long run's points, and what arquero and Arrow take as they are.
+   * @example const { steps, values } = again.columns("loss")
+   */
+  columns(name: string): MetricColumns {
+    const points = readMetricColumns(this.dir, this.id, name).get(name);
+    if (!points) throw this.noMetric(name);
     return points;
   }
 

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, METRICS_HEADER, POINT_BYTES, RUN_FILES, decodeColumnInto, metricFiles, metricRows, parseMetricsCsv, parseMetricsIndex, storeError, type MetricPoints, type MetricsIndex } from "../protocol";
+import { LabnoteError, METRICS_HEADER, POINT_BYTES, RUN_FILES, decodeColumnInto, metricFiles, metricRows, parseMetricsCsv, parseMetricsIndex, storeError, type MetricColumns, type MetricPoints, type MetricsIndex } from "../protocol";
 
 /** Points read from a column per read call: big enough to be fast, small enough not to hold the file. */
 const SLICE_POINTS = 1 << 16;
@@ -24,22 +24,49 @@ export function readMetricsIndex(dir: string, runId: string): MetricsIndex | und
   return parsed.value;
 }
 
+/** How a reader lays out the points it reads: plain arrays, or float64 columns. */
+interface Layout<P extends MetricPoints | MetricColumns> {
+  make(n: number): P;
+  /** Points read from an older run's metrics.csv, in this layout. */
+  fromCsv(p: MetricPoints): P;
+}
+
+const PLAIN: Layout<MetricPoints> = {
+  make: (n) => ({ steps: new Array<number>(n), values: new Array<number>(n), times: new Array<number>(n) }),
+  fromCsv: (p) => p,
+};
+
+const TYPED: Layout<MetricColumns> = {
+  make: (n) => ({ steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n) }),
+  fromCsv: (p) => ({ steps: Float64Array.from(p.steps), values: Float64Array.from(p.values), times: Float64Array.from(p.times) }),
+};
+
 /** Every metric's points (or only `only`'s) of the run in `dir`; a run with none gives an empty map. */
 export function readMetricPoints(dir: string, runId: string, only?: string): Map<string, MetricPoints> {
+  return readMetrics(dir, runId, PLAIN, only);
+}
+
+/** The same as {@link readMetricPoints}, as float64 columns: no conversion, half the memory while read. */
+export function readMetricColumns(dir: string, runId: string, only?: string): Map<string, MetricColumns> {
+  return readMetrics(dir, runId, TYPED, only);
+}
+
+function readMetrics<P extends MetricPoints | MetricColumns>(dir: string, runId: string, layout: Layout<P>, only?: string): Map<string, P> {
   const index = readMetricsIndex(dir, runId);
+  const out = new Map<string, P>();
   if (index === undefined) {
     let text: string;
     try {
       text = fs.readFileSync(path.join(dir, RUN_FILES.metrics), "utf8");
     } catch {
-      return new Map();
+      return out;
     }
-    return parseMetricsCsv(text, only);
+    for (const [name, p] of parseMetricsCsv(text, only)) out.set(name, layout.fromCsv(p));
+    return out;
   }
-  const out = new Map<string, MetricPoints>();
   for (const m of index.metrics) {
     if (only !== undefined && m.name !== only) continue;
-    const points = readColumn(path.join(dir, metricFiles.column(m.id)));
+    const points = readColumn(path.join(dir, metricFiles.column(m.id)), layout);
     // Named in the index, never written: the process died in between.
     if (points !== undefined) out.set(m.name, points);
   }
@@ -50,7 +77,7 @@ export function readMetricPoints(dir: string, runId: string, only?: string): Map
  * A column file's whole points, read a slice at a time into arrays sized from the file's
  * length: no copy of the file is held, and a torn last point is left out.
  */
-function readColumn(file: string): MetricPoints | undefined {
+function readColumn<P extends MetricPoints | MetricColumns>(file: string, layout: Layout<P>): P | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -59,9 +86,9 @@ function readColumn(file: string): MetricPoints | undefined {
   }
   try {
     const n = Math.floor(fs.fstatSync(fd).size / POINT_BYTES);
-    const out: MetricPoints = { steps: new Array<number>(n), values: new Array<number>(n), times: new Array<number>(n) };
+    const out = layout.make(n);
     // allocUnsafeSlow: a buffer of its own, so its offset is 0 and the float64 view is aligned.
-    const buf = Buffer.allocUnsafeSlow(Math.min(n, SLICE_POINTS) * POINT_BYTES);
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(n, SLICE_POINTS)) * POINT_BYTES);
     let at = 0;
     while (at < n) {
       const want = Math.min(n - at, SLICE_POINTS) * POINT_BYTES;
@@ -75,13 +102,22 @@ function readColumn(file: string): MetricPoints | undefined {
       at += k;
       if (got < want) break;
     }
-    if (at < n) for (const a of [out.steps, out.values, out.times]) a.length = at;
-    return out;
+    return at < n ? truncate(out, at) : out;
   } catch (e) {
     throw storeError("read", file, e);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The first `n` points: the file shrank while it was read. */
+function truncate<P extends MetricPoints | MetricColumns>(p: P, n: number): P {
+  if (Array.isArray(p.steps)) {
+    for (const a of [p.steps, p.values, p.times] as number[][]) a.length = n;
+    return p;
+  }
+  const c = p as MetricColumns;
+  return { steps: c.steps.subarray(0, n), values: c.values.subarray(0, n), times: c.times.subarray(0, n) } as P;
 }
 
 /** Rows handed to `write` at a time, so that a run of any length streams. */

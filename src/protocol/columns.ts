@@ -7,7 +7,7 @@
  * have `metrics.csv` only (see `metrics.ts`).
  */
 import { isPlainObject } from "./json";
-import type { MetricPoints } from "./metrics";
+import type { MetricColumns, MetricPoints, PointSource } from "./metrics";
 import { isWireNumber, type WireNumber } from "./numbers";
 import type { WireMetric } from "./wire";
 
@@ -135,12 +135,27 @@ export function encodeColumn(steps: ArrayLike<number>, values: ArrayLike<number>
  * flush.
  * @example encodeColumnInto(series, 0, series.count, new Float64Array(3 * series.count), 0)
  */
-export function encodeColumnInto(src: { step(i: number): number; value(i: number): number; time(i: number): number }, from: number, to: number, out: Float64Array, at: number): number {
+export function encodeColumnInto(src: Omit<PointSource, "count">, from: number, to: number, out: Float64Array, at: number): number {
   let j = at;
-  for (let i = from; i < to; i++, j += 3) {
-    out[j] = src.step(i);
-    out[j + 1] = src.value(i);
-    out[j + 2] = src.time(i);
+  for (let i = from; i < to; ) {
+    const slab = src.slab?.(i);
+    if (slab === undefined) {
+      out[j] = src.step(i);
+      out[j + 1] = src.value(i);
+      out[j + 2] = src.time(i);
+      i++;
+      j += 3;
+      continue;
+    }
+    // A tight loop over the chunk that holds point i.
+    const { steps, values, times, index } = slab;
+    const end = index + Math.min(slab.length, to - i);
+    for (let k = index; k < end; k++, j += 3) {
+      out[j] = steps[k];
+      out[j + 1] = values[k];
+      out[j + 2] = times[k];
+    }
+    i += end - index;
   }
   if (!littleEndian()) {
     const b = new Uint8Array(out.buffer, out.byteOffset + at * 8, (j - at) * 8);
@@ -179,11 +194,11 @@ export function decodeColumn(bytes: Uint8Array): { steps: Float64Array; values: 
 
 /**
  * Decode whole points of `bytes` (a column, or a slice of one starting at a point) into plain
- * arrays from index `at` on; returns how many were decoded. A reader fills arrays it sized from
- * the file's length, a slice at a time, so no copy of the whole file is held.
+ * or float64 arrays from index `at` on; returns how many were decoded. A reader fills arrays it
+ * sized from the file's length, a slice at a time, so no copy of the whole file is held.
  * @example const p = { steps: new Array(n), values: new Array(n), times: new Array(n) }; decodeColumnInto(bytes, p, 0)
  */
-export function decodeColumnInto(bytes: Uint8Array, into: MetricPoints, at: number): number {
+export function decodeColumnInto(bytes: Uint8Array, into: MetricPoints | MetricColumns, at: number): number {
   const n = Math.floor(bytes.byteLength / POINT_BYTES);
   const { steps, values, times } = into;
   if (bytes.byteOffset % 8 === 0 && littleEndian()) {

@@ -2,19 +2,11 @@
  * Metric series reduced for charts: min/max buckets, the last point exact. The card, the panel
  * and the history view all draw from these, so a series looks the same wherever it is shown.
  */
-import type { NumberList } from "./metrics";
+import type { NumberList, PointSource } from "./metrics";
 import { fromWire, toWire } from "./numbers";
 import type { WireSeries } from "./wire";
 import type { MetricSummary } from "./record";
 import { METRICS_FORMAT, SUMMARY_BUCKETS, type MetricSummaryFile } from "./columns";
-
-/** Points read by position: a live series or arrays parsed from a file. */
-export interface PointSource {
-  readonly count: number;
-  step(i: number): number;
-  value(i: number): number;
-  time(i: number): number;
-}
 
 /**
  * Reduce a series to at most `buckets` min/max buckets over its index range, keeping the last
@@ -150,14 +142,22 @@ export class IncrementalBuckets {
       let lo = this.min[b];
       let hi = this.max[b];
       let bad = this.bad[b];
-      for (; i < end; i++) {
-        const v = series.value(i);
-        if (v - v !== 0) bad++;
-        else {
-          // NaN in lo/hi means "no finite point yet": the first finite one takes its place.
-          if (!(v >= lo)) lo = v;
-          if (!(v <= hi)) hi = v;
+      while (i < end) {
+        // A chunk's values at a time where the series offers them, else a point at a time.
+        const slab = series.slab?.(i);
+        const values = slab?.values;
+        const k0 = slab ? slab.index : 0;
+        const len = slab ? Math.min(slab.length, end - i) : 1;
+        for (let k = k0; k < k0 + len; k++) {
+          const v = values ? values[k] : series.value(i);
+          if (v - v !== 0) bad++;
+          else {
+            // NaN in lo/hi means "no finite point yet": the first finite one takes its place.
+            if (!(v >= lo)) lo = v;
+            if (!(v <= hi)) hi = v;
+          }
         }
+        i += len;
       }
       this.min[b] = lo;
       this.max[b] = hi;

@@ -16,6 +16,29 @@ export interface NumberList {
   readonly [i: number]: number;
 }
 
+/** Points read by position: a live series or arrays parsed from a file. */
+export interface PointSource {
+  readonly count: number;
+  step(i: number): number;
+  value(i: number): number;
+  time(i: number): number;
+  /**
+   * For a series held in chunks: the arrays that hold point `i`, where `i` is in them, and how
+   * many points from there on they hold. Readers that walk many points use it to run a tight
+   * loop over each chunk instead of a call per point.
+   */
+  slab?(i: number): PointSlab;
+}
+
+/** Part of a chunked series: points `[index, index + length)` of these arrays. */
+export interface PointSlab {
+  steps: Float64Array;
+  values: Float64Array;
+  times: Float64Array;
+  index: number;
+  length: number;
+}
+
 /** Quote a CSV field when it needs it (commas, quotes, newlines, leading or trailing space), RFC 4180 style. */
 export function csvField(s: string): string {
   return /[",\n\r]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -47,6 +70,18 @@ export interface MetricPoints {
   steps: number[];
   values: number[];
   times: number[];
+}
+
+/**
+ * One metric's points as three float64 columns: what `run.columns(name)` returns. Read with no
+ * conversion from the store, half the memory of {@link MetricPoints} while it is built, and what
+ * arquero, Arrow and plotting code take as they are.
+ * @example const { steps, values } = again.columns("loss"); aq.table({ step: steps, loss: values })
+ */
+export interface MetricColumns {
+  steps: Float64Array;
+  values: Float64Array;
+  times: Float64Array;
 }
 
 /** Split one CSV line into fields (RFC 4180 quoting); undefined for a malformed line. */

@@ -55,7 +55,14 @@ describe("metrics format 2", () => {
       assert.ok(same(p.values, VALUES), `${name}: ${p.values}`);
       assert.ok(same(p.steps, STEPS), `${name}: ${p.steps}`);
       assert.ok(p.times.every((t) => Number.isInteger(t) && Math.abs(t - Date.now()) < 60_000));
+      // the same points as float64 columns
+      const c = again.columns(name);
+      assert.ok(c.values instanceof Float64Array && c.steps instanceof Float64Array && c.times instanceof Float64Array);
+      assert.ok(same([...c.values], VALUES), `${name} columns: ${c.values}`);
+      assert.ok(same([...c.steps], STEPS));
+      assert.deepEqual([...c.times], p.times);
     }
+    assert.throws(() => again.columns("nope"), /No metric "nope" in run rt\/1/);
     // metrics.csv is written after end() returned; whenWritten() waits for it.
     await whenWritten();
     const csv = parseMetricsCsv(fs.readFileSync(path.join(root, "rt/1/metrics.csv"), "utf8"));
@@ -146,6 +153,8 @@ describe("a store written by the previous version (format 1: metrics.csv only)",
     assert.deepEqual(run.metric("acc").values, [0.5, NaN, Infinity]);
     assert.deepEqual(run.metric('val/acc, top-1 "strict"').values, [0.25]);
     assert.deepEqual(run.metric("größe").values, [-1.5e-300]);
+    assert.deepEqual(run.columns("acc").values, new Float64Array([0.5, NaN, Infinity]));
+    assert.deepEqual(run.columns("loss").steps, new Float64Array([0, 1, 2]));
     assert.deepEqual((await exp.getRun(2)).metric("loss").steps, [0]);
     const r = spawnSync(process.execPath, ["--import", "tsx", main, "runs", "--root", root, "--experiment", "mnist"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);

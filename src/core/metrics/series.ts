@@ -7,7 +7,7 @@ const CHUNK = 1 << SHIFT; // 16,384 points a chunk
 const MASK = CHUNK - 1;
 
 export type { MetricSummary } from "../../protocol";
-import type { MetricSummary } from "../../protocol";
+import type { MetricSummary, PointSlab } from "../../protocol";
 
 export class Series {
   readonly name: string;
@@ -54,6 +54,12 @@ export class Series {
   }
   time(i: number): number {
     return this.times[i >>> SHIFT][i & MASK];
+  }
+  /** The chunk that holds point `i`: readers of many points loop over it directly. */
+  slab(i: number): PointSlab {
+    const c = i >>> SHIFT;
+    const index = i & MASK;
+    return { steps: this.steps[c], values: this.values[c], times: this.times[c], index, length: Math.min(CHUNK - index, this.count - i) };
   }
 
   /** Fold points not yet summarized into min/max; cheap enough to call on every flush. */

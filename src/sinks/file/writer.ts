@@ -26,6 +26,12 @@ ${metricRows.toString()}
 ${decodeColumn.toString()}
 const METRICS_HEADER = ${JSON.stringify(METRICS_HEADER)};
 const CSV_SLICE_MS = 4;
+// While a run is logging (an append came in the last CSV_QUIET_MS), metrics.csv files are
+// written in short slices far apart, so that the logging thread keeps the cores.
+const CSV_QUIET_MS = 100;
+const CSV_BUSY_SLICE_MS = 1;
+const CSV_BUSY_GAP_MS = 20;
+let lastAppend = 0;
 const pending = new Int32Array(workerData.pending);
 // [0] messages in flight, [1] bytes of the ring in flight, [2] kilobytes written per second
 // (moving average), [3] metrics.csv files queued or being written
@@ -78,7 +84,8 @@ function nextCsv() {
   const step = () => {
     try {
       if (fd === undefined) { fd = fs.openSync(tmp, "w"); writeAll(fd, Buffer.from(METRICS_HEADER)); }
-      const until = Date.now() + CSV_SLICE_MS;
+      const busy = Date.now() - lastAppend < CSV_QUIET_MS;
+      const until = Date.now() + (busy ? CSV_BUSY_SLICE_MS : CSV_SLICE_MS);
       while (Date.now() < until) {
         if (col === undefined) {
           if (k >= job.metrics.length) {
@@ -99,7 +106,8 @@ function nextCsv() {
         at += c.steps.length;
         if (at >= n || got < want) { fs.closeSync(col); col = undefined; k++; }
       }
-      setImmediate(step);
+      if (busy) setTimeout(step, CSV_BUSY_GAP_MS);
+      else setImmediate(step);
     } catch (e) {
       for (const f of [fd, col]) if (f !== undefined) try { fs.closeSync(f); } catch {}
       try { fs.rmSync(tmp, { force: true }); } catch {}
@@ -118,7 +126,7 @@ parentPort.on("message", (m) => {
   const dir = path.dirname(m.file);
   try {
     if (failed.has(dir)) error = undefined;
-    else if (m.kind === "append") writeAll(fdOf(m.file), ring.subarray(m.off, m.off + m.len));
+    else if (m.kind === "append") { lastAppend = t0; writeAll(fdOf(m.file), ring.subarray(m.off, m.off + m.len)); }
     else if (m.kind === "replace") replace(m.file, m.data);
   } catch (e) {
     error = { code: e && e.code, message: String(e && e.message || e) };
