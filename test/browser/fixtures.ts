@@ -1,4 +1,7 @@
 /** Hand-made payloads and bundles, shaped as the kernel side sends them. */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { repo } from "./lab";
 import { downsample, MIME, PROTOCOL_VERSION, type RunPayload, type RunStatus } from "../../src/protocol/index";
 
 export const EVIL = `<img src=x onerror="document.body.dataset.pwned='1'">`;
@@ -71,4 +74,24 @@ export function bundle(p: RunPayload): Record<string, unknown> {
     "text/plain": `labnote run ${p.id} (${p.status})`,
     "text/html": `<pre>labnote run ${p.id}</pre>`,
   };
+}
+
+/**
+ * Logs a run of `points` points of "loss" (and 1,000 of "val_loss") as experiment "long" into
+ * `<root>/experiments` with the library itself, in a process of its own, and waits for its files.
+ */
+export function writeLongRun(root: string, points: number): void {
+  const script = `
+    const { experiment, whenWritten } = require(${JSON.stringify(path.join(repo, "src", "index.ts"))});
+    (async () => {
+      const exp = await experiment("long", { root: ${JSON.stringify(path.join(root, "experiments"))}, capture: false, config: { lr: 0.01 } });
+      const run = await exp.start({ name: "ten million" });
+      const n = ${points};
+      for (let i = 0; i < n; i++) run.log("loss", Math.exp(-i / (n / 5)) + 0.05 * Math.sin(i / 1000));
+      for (let i = 0; i < 1000; i++) run.log("val_loss", Math.exp(-i / 200), i * (n / 1000));
+      await run.end();
+      await whenWritten();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`writing the long run failed: ${r.stderr || r.error}`);
 }
