@@ -8,18 +8,39 @@ import { Experiment, type ExperimentOptions } from "./core/experiment";
 import type { ConfigObject } from "./core/config/resolve";
 import { defaultRoot } from "./history/paths";
 import { FileStore } from "./sinks/file/store";
+import { TensorBoardSink, type TensorBoardOptions } from "./sinks/tensorboard/sink";
+import { LabnoteError, describe } from "./protocol";
+
+/** The experiment's options, and the sinks the default wiring adds on request. */
+export interface LabnoteOptions<C extends object = ConfigObject> extends ExperimentOptions<C> {
+  /**
+   * Write every run as TensorBoard event files as it goes: `true` puts them in each run's folder
+   * (`<run>/tensorboard/`), `{ dir }` in one folder with a subfolder per run.
+   */
+  tensorboard?: boolean | TensorBoardOptions;
+}
+
+/** The options with the requested sinks added to `sinks`. */
+function withSinks<C extends object>(options: LabnoteOptions<C>): ExperimentOptions<C> {
+  if (options === null || typeof options !== "object" || options.tensorboard === undefined || options.tensorboard === false) return options;
+  const { tensorboard, ...rest } = options;
+  if (tensorboard !== true && (typeof tensorboard !== "object" || tensorboard === null || (tensorboard.dir !== undefined && typeof tensorboard.dir !== "string")))
+    throw new LabnoteError("INVALID_OPTION", "Invalid option tensorboard", `expected true or { dir: "folder" }, got ${describe(tensorboard)}`);
+  return { ...rest, sinks: [...(rest.sinks ?? []), new TensorBoardSink(tensorboard === true ? {} : tensorboard)] };
+}
 
 /**
  * Open (or create) an experiment under the store root.
  * @example
  * const exp = await experiment("mnist", { config: { lr: 0.01, epochs: 10 }, named: { fast: { epochs: 1 } } });
  */
-export async function experiment<C extends object = ConfigObject>(name: string, options: ExperimentOptions<C> = {}): Promise<Experiment<C>> {
+export async function experiment<C extends object = ConfigObject>(name: string, options: LabnoteOptions<C> = {}): Promise<Experiment<C>> {
   return openExperiment(name, options);
 }
 
 /** {@link experiment} without awaiting, for synchronous APIs layered on labnote. */
-export function openExperiment<C extends object = ConfigObject>(name: string, options: ExperimentOptions<C> = {}): Experiment<C> {
+export function openExperiment<C extends object = ConfigObject>(name: string, labnoteOptions: LabnoteOptions<C> = {}): Experiment<C> {
+  const options = withSinks(labnoteOptions);
   const ghost = options !== null && typeof options === "object" && options.ghost === true;
   const root = path.resolve((options as ExperimentOptions<C> | null)?.root ?? defaultRoot());
   return Experiment.open<C>(name, options, ghost ? undefined : new FileStore(root));

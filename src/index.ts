@@ -6,6 +6,9 @@
  * await exp.run(async (run) => { for (let e = 0; e < run.config.epochs; e++) run.log("loss", 1 / (e + 1)); });
  */
 export { experiment } from "./compose";
+export type { LabnoteOptions } from "./compose";
+export { TensorBoardSink } from "./sinks/tensorboard/sink";
+export type { TensorBoardOptions } from "./sinks/tensorboard/sink";
 export { Experiment } from "./core/experiment";
 export type { ExperimentOptions, StartOptions, CaptureOptions, RunCallback, Captured } from "./core/experiment";
 export { Run } from "./core/run";
