@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricColumns, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
-import { readMetricColumns, readMetricPoints } from "./metrics";
+import { readHistograms, readMetricColumns, readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
 /** Turns an artifact's bytes back into the value that was saved (the experiment's savers). */
@@ -86,23 +86,7 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** Histograms logged under a name, in step order. */
   histograms(name: string): Histogram[] {
-    let text = "";
-    try {
-      text = fs.readFileSync(path.join(this.dir, RUN_FILES.histograms), "utf8");
-    } catch {
-      return [];
-    }
-    const out: Histogram[] = [];
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        const h = JSON.parse(line) as Histogram;
-        if (h.name === name) out.push(h);
-      } catch {
-        /* torn line */
-      }
-    }
-    return out;
+    return readHistograms(this.dir, name);
   }
 
   /** Load an artifact by name (newest version) or exact stored name. */

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, METRICS_HEADER, POINT_BYTES, RUN_FILES, decodeColumnInto, metricFiles, metricRows, parseMetricsCsv, parseMetricsIndex, storeError, type MetricColumns, type MetricPoints, type MetricsIndex } from "../protocol";
+import { LabnoteError, METRICS_HEADER, POINT_BYTES, RUN_FILES, decodeColumnInto, metricFiles, metricRows, parseMetricsCsv, parseMetricsIndex, storeError, type Histogram, type MetricColumns, type MetricPoints, type MetricsIndex } from "../protocol";
 
 /** Points read from a column per read call: big enough to be fast, small enough not to hold the file. */
 const SLICE_POINTS = 1 << 16;
@@ -118,6 +118,27 @@ function truncate<P extends MetricPoints | MetricColumns>(p: P, n: number): P {
   }
   const c = p as MetricColumns;
   return { steps: c.steps.subarray(0, n), values: c.values.subarray(0, n), times: c.times.subarray(0, n) } as P;
+}
+
+/** The run's histograms (of metric `name`, or all), in the order they were logged; torn lines are left out. */
+export function readHistograms(dir: string, name?: string): Histogram[] {
+  let text = "";
+  try {
+    text = fs.readFileSync(path.join(dir, RUN_FILES.histograms), "utf8");
+  } catch {
+    return [];
+  }
+  const out: Histogram[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      const h = JSON.parse(line) as Histogram;
+      if (name === undefined || h.name === name) out.push(h);
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return out;
 }
 
 /** Rows handed to `write` at a time, so that a run of any length streams. */

@@ -36,6 +36,19 @@ export function configMarkdown(record: Pick<RunRecord, "config" | "modified" | "
   return ["| key | value |", "| --- | --- |", ...entries.map((e) => `| ${cell(e.key)}${e.modified ? " *" : ""} | ${cell(e.value)} |`)].join("\n");
 }
 
+/** Which run this is, for TensorBoard's Text tab. */
+export function runMarkdown(record: Pick<RunRecord, "id" | "name" | "tags" | "notebook">): string {
+  const rows = [`| run | ${record.id} |`, `| name | ${record.name} |`];
+  if (record.tags.length) rows.push(`| tags | ${record.tags.join(", ")} |`);
+  if (record.notebook) rows.push(`| notebook | ${record.notebook} |`);
+  return ["| | |", "| --- | --- |", ...rows].join("\n");
+}
+
+/** How the run ended, for TensorBoard's Text tab. */
+export function statusText(record: Pick<RunRecord, "status" | "error">): string {
+  return `${record.status}${record.error ? `: ${record.error.message}` : ""}`;
+}
+
 /**
  * One run's event file: opened with the format's first event, appended to, closed at the end.
  * Used by the live sink and by `labnote export --to tensorboard`.
@@ -117,7 +130,7 @@ export class TensorBoardSink implements RunSink {
     this.writers.set(run.id, w);
     const record = run.record();
     w.text("config", 0, configMarkdown(record), run.startTime);
-    w.text("labnote", 0, ["| | |", "| --- | --- |", `| run | ${run.id} |`, `| name | ${run.name} |`, ...(run.tags.length ? [`| tags | ${run.tags.join(", ")} |`] : []), ...(record.notebook ? [`| notebook | ${record.notebook} |`] : [])].join("\n"), run.startTime);
+    w.text("labnote", 0, runMarkdown(record), run.startTime);
     w.flush();
   }
 
@@ -139,7 +152,7 @@ export class TensorBoardSink implements RunSink {
     const w = this.writers.get(run.id);
     if (!w) return;
     const record = run.record();
-    w.text("status", 0, `${record.status}${record.error ? `: ${record.error.message}` : ""}`, record.endTime ?? Date.now());
+    w.text("status", 0, statusText(record), record.endTime ?? Date.now());
     w.close();
     this.writers.delete(run.id);
   }
