@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { executeNotebook, errorText, KernelSession, repoRoot, streamText } from "../helpers";
 import { parseSessionLog, SESSIONS_DIR, SNAPSHOTS_DIR, type RunRecord, type SessionEntry } from "../../src/protocol";
 import { runCode } from "../../src/history/code";
-import { cellIndex, cellText, makeWorkDir, readBlob, readMetrics, readNotebook, readRecord, runNotebook, sourceText, type NotebookRun } from "./support";
+import { cards, cellIndex, cellText, makeWorkDir, readBlob, readMetrics, readNotebook, readRecord, runNotebook, sourceText, type NotebookRun } from "./support";
 
 const EXP = "lineage";
 const SECRET = "s3cr3t-t0ken";
@@ -133,6 +133,17 @@ describe("notebooks/lineage.ipynb", () => {
     // Its cells stay the cells that ran while it was open.
     assert.deepEqual(second.cells.map((c) => c.executionCount), [runCell(1)]);
     assert.equal(second.rerunOf, `${EXP}/1`);
+  });
+
+  it("says on each run's card which notebook cell started it, and which run a re-run re-ran", () => {
+    const count = (k: number) => nb.result.notebook.cells.filter((c) => c.cell_type === "code" && sourceText(c.source as string).startsWith("await exp.run"))[k].execution_count;
+    const all = cards(nb.messages);
+    assert.equal(all.get(`${EXP}/1`)!.final.origin, `lineage.ipynb [${count(0)}]`);
+    assert.equal(all.get(`${EXP}/2`)!.final.origin, `lineage.ipynb [${count(1)}]`);
+    assert.equal(all.get(`${EXP}/2`)!.final.rerunOf, `${EXP}/1`);
+    const last = all.get(`${EXP}/2`)!.messages.at(-1)!;
+    assert.match(last.content.data["text/plain"], new RegExp(`from: lineage\\.ipynb \\[${count(1)}\\] · re-run of lineage/1`));
+    assert.match(last.content.data["text/html"], new RegExp(`lineage\\.ipynb \\[${count(1)}\\] · re-run of lineage/1`));
   });
 
   it("snapshots the saved notebook with exportNotebook(), links this session's runs, and stores nothing new the second time", () => {
@@ -261,6 +272,8 @@ describe("the session log in live kernels", () => {
     await run("const x = 1 + 1;");
     await run(`import * as labnote from "labnote";`);
     await run("x * 2");
+    // The preload took itself out of NODE_OPTIONS: processes the kernel starts do not load it.
+    assert.equal(await run("console.log(String(process.env.NODE_OPTIONS));"), "undefined\n");
     assert.deepEqual(fs.readdirSync(dir).sort(), ["node_modules"]);
   });
 
