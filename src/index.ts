@@ -5,7 +5,7 @@
  * const exp = await experiment("mnist", { config: { lr: 0.01, epochs: 10 } });
  * await exp.run(async (run) => { for (let e = 0; e < run.config.epochs; e++) run.log("loss", 1 / (e + 1)); });
  */
-export { experiment } from "./compose";
+export { experiment, exportNotebook } from "./compose";
 export type { LabnoteOptions } from "./compose";
 export { TensorBoardSink } from "./sinks/tensorboard/sink";
 export type { TensorBoardOptions } from "./sinks/tensorboard/sink";
@@ -17,6 +17,8 @@ export type { AddFileOptions } from "./core/run-artifacts";
 export type { RunRecord, ArtifactRecord, ResourceRecord, CellRecord, RunStatus, MetricSummary, MetricPoints, MetricColumns, Histogram, LabnoteErrorCode } from "./protocol";
 export { FinishedRun } from "./history/finished";
 export { loadConfig } from "./core/config/load";
+export { pinSeeds } from "./core/capture/seed";
+export type { SeedPin } from "./core/capture/seed";
 export type { Saver, SaverTest, SaveOptions } from "./core/artifacts/formats";
 export { LabnoteError, isLabnoteError, MIME, PROTOCOL_VERSION } from "./protocol";
 export { listExperiments } from "./history/read";

@@ -19,3 +19,4 @@ export * from "./text-table";
 export * from "./layout";
 export * from "./names";
 export * from "./columns";
+export * from "./session";
