@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
+import { readBlobText } from "./code";
 import { readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
@@ -127,15 +128,8 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** The notebook cells executed while the run was open, with their source text. */
   cells(): (RunRecord["cells"][number] & { source: string })[] {
-    return this.record.cells.map((c) => {
-      let source = "";
-      try {
-        source = fs.readFileSync(path.join(this.root, blobPath(c.sha256)), "utf8");
-      } catch {
-        /* blob missing: keep the record */
-      }
-      return { ...c, source };
-    });
+    // A missing blob keeps the cell's record, with an empty source.
+    return this.record.cells.map((c) => ({ ...c, source: readBlobText(this.root, c.sha256) ?? "" }));
   }
 
   /** A finished run cannot change. */
