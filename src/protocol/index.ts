@@ -19,3 +19,6 @@ export * from "./text-table";
 export * from "./layout";
 export * from "./names";
 export * from "./columns";
+export * from "./suggest";
+export * from "./diff";
+export * from "./query";
