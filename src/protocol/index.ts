@@ -22,3 +22,4 @@ export * from "./columns";
 export * from "./suggest";
 export * from "./diff";
 export * from "./query";
+export * from "./compare";
