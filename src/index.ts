@@ -14,6 +14,8 @@ export type { AddFileOptions } from "./core/run-artifacts";
 export type { RunRecord, ArtifactRecord, ResourceRecord, CellRecord, RunStatus, MetricSummary, MetricPoints, Histogram, LabnoteErrorCode } from "./protocol";
 export { FinishedRun } from "./history/finished";
 export { loadConfig } from "./core/config/load";
+export { pinSeeds } from "./core/capture/seed";
+export type { SeedPin } from "./core/capture/seed";
 export type { Saver, SaverTest, SaveOptions } from "./core/artifacts/formats";
 export { LabnoteError, isLabnoteError, MIME, PROTOCOL_VERSION } from "./protocol";
 export { listExperiments } from "./history/read";

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError, RUN_FILES, metricFiles, type RunRecord } from "../protocol";
 import { writeMetricsCsv } from "../history/metrics";
+import { reproductionNotebook, reproductionScript } from "../history/reproduce";
 import { defaultRoot } from "../history/paths";
 import { parseRunId, readHistory, readRunRecord, runDir } from "../history/read";
 import { writeAtomicBy } from "../sinks/file/atomic";
@@ -14,14 +15,18 @@ import { parseArgs } from "./args";
 import { UsageError, type Command } from "./command";
 
 const usage = `Usage: labnote export <experiment>/<number> [--to csv] [--root DIR] [--out FILE]
+       labnote export <experiment>/<number> --to notebook|script [--root DIR] [--out FILE]
        labnote export --experiment NAME [--to csv] [--root DIR]
 
 Writes a run's metrics as CSV (metric,step,value,time), whatever format the store keeps them
 in. With a run, to stdout or to --out FILE. With --experiment and no run, into each finished
 run's own folder as metrics.csv, for the runs that have none yet.
 
+With --to notebook, a notebook (tslab) that reproduces the run: its lineage in execution
+order, seeds pinned; --to script, the same as one .ts file.
+
 Options:
-  --to csv            the format (CSV is the only one)
+  --to FORMAT         csv (default), notebook or script
   --root DIR          store root (default: $LABNOTE_DIR or ./experiments)
   --out FILE          write to FILE (atomically) instead of stdout
   --experiment NAME   every finished run of this experiment`;
@@ -60,6 +65,20 @@ function exportRun(root: string, id: string, out: string | undefined): number {
   return 0;
 }
 
+/** A notebook or script that reproduces one run, to stdout or a file. */
+function exportReproduction(root: string, id: string | undefined, to: "notebook" | "script", out: string | undefined): number {
+  if (id === undefined) throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)`);
+  const { experiment, number } = splitRunId(id);
+  const rec = recordOf(root, experiment, number);
+  const text = to === "notebook" ? JSON.stringify(reproductionNotebook(root, rec), null, 1) + "\n" : reproductionScript(root, rec);
+  if (out === undefined) process.stdout.write(text);
+  else {
+    writeAtomicBy(path.resolve(out), (write) => write(text));
+    console.error(`labnote export: wrote the ${to} reproducing run ${rec.id} to ${out}`);
+  }
+  return 0;
+}
+
 /** metrics.csv into every finished run's folder that lacks one. */
 function exportExperiment(root: string, experiment: string): number {
   if (!fs.existsSync(path.join(root, experiment))) throw new LabnoteError("NOT_FOUND", `No experiment "${experiment}" under ${root}`, "check --root and the name (labnote runs lists them)");
@@ -89,10 +108,11 @@ export const command: Command = {
   run(args) {
     const { flags, positional } = parseArgs(args, { to: "string", root: "string", out: "string", experiment: "string" });
     const to = (flags.to as string | undefined) ?? "csv";
-    if (to !== "csv") throw new UsageError(`--to must be csv, not "${to}"`);
+    if (to !== "csv" && to !== "notebook" && to !== "script") throw new UsageError(`--to must be csv, notebook or script, not "${to}"`);
     const root = path.resolve(typeof flags.root === "string" ? flags.root : defaultRoot());
     if (positional.length > 1) throw new UsageError(`unexpected argument "${positional[1]}"`);
     const [id] = positional;
+    if (to === "notebook" || to === "script") return exportReproduction(root, id, to, flags.out as string | undefined);
     if (id !== undefined) {
       if (flags.experiment !== undefined) throw new UsageError("give a run id or --experiment, not both");
       return exportRun(root, id, flags.out as string | undefined);

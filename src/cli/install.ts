@@ -3,7 +3,7 @@
  * and copies the prebuilt JupyterLab extension into the same Jupyter data directory.
  */
 import fs from "node:fs";
-import { LabnoteError } from "../protocol";
+import { LabnoteError, preloadOption } from "../protocol";
 import path from "node:path";
 import type { Command } from "./command";
 import {
@@ -13,6 +13,9 @@ import {
   extensionDir,
   extensionDist,
   extensionName,
+  kernelDir,
+  KERNEL_NAMES,
+  packageRoot,
   parseLocationArgs,
   pythonPaths,
   run,
@@ -27,6 +30,8 @@ JupyterLab extension (labextension/dist) beside them.
 Options:
 ${LOCATION_USAGE}
   --binary <cmd>    the command the kernel spec runs (default: this package's tslab)
+  --no-preload      do not load labnote's kernel preload (the session log then starts
+                    where a notebook first imports labnote, not at its first cell)
   -h, --help        show this help
 
 ${DEFAULT_LOCATION_USAGE}
@@ -68,6 +73,34 @@ function installKernels(python: string, binary: string, target: Target): void {
   for (const line of out.split("\n")) if (line.trim() !== "") console.log(`  ${line.trim()}`);
 }
 
+/** The kernel preload of this package's build, or undefined when lib/ is not built. */
+function preloadFile(): string | undefined {
+  const file = path.join(packageRoot(), "lib", "kernel", "preload.js");
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/**
+ * Adds labnote's preload to the kernel specs tslab wrote (NODE_OPTIONS in the spec's env): the
+ * kernel then keeps its session log from its first cell. The preload is silent until a notebook
+ * uses labnote, and drops itself from NODE_OPTIONS so that the kernel's child processes do not
+ * inherit it.
+ */
+function addPreload(dir: string): void {
+  const file = preloadFile();
+  if (file === undefined) {
+    console.log(`labnote: lib/kernel/preload.js is not built (run npm run build): the session log will start where labnote is imported`);
+    return;
+  }
+  for (const name of KERNEL_NAMES) {
+    const spec = path.join(kernelDir(dir, name), "kernel.json");
+    if (!fs.existsSync(spec)) continue;
+    const json = JSON.parse(fs.readFileSync(spec, "utf8")) as { env?: Record<string, string> };
+    json.env = { ...(json.env ?? {}), NODE_OPTIONS: preloadOption(file) };
+    fs.writeFileSync(spec, JSON.stringify(json, null, 1) + "\n");
+  }
+  console.log(`labnote: the kernels load ${file} (the session log from each kernel's first cell)`);
+}
+
 /** Copies `labextension/dist` into `<dataDir>/labextensions/<name>`; returns the name, or undefined when not built. */
 function installExtension(dir: string): string | undefined {
   const dist = extensionDist();
@@ -105,7 +138,7 @@ function checkExtension(python: string, name: string, dir: string, target: Targe
 }
 
 async function install(args: readonly string[]): Promise<number> {
-  const { flags, python, target } = parseLocationArgs(args, { binary: "string" });
+  const { flags, python, target } = parseLocationArgs(args, { binary: "string", "no-preload": "boolean" });
   // Asked even for --prefix: tslab's installer and the check below need this Python's Jupyter.
   const paths = pythonPaths(python);
   const dir = dataDir(target, () => paths);
@@ -113,6 +146,7 @@ async function install(args: readonly string[]): Promise<number> {
 
   console.log(`labnote: registering the tslab kernels with ${python} (${dir})`);
   installKernels(python, binary, target);
+  if (flags["no-preload"] !== true) addPreload(dir);
   const name = installExtension(dir);
   if (name === undefined) return 0;
   return checkExtension(python, name, dir, target) ? 0 : 1;

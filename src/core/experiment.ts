@@ -13,13 +13,13 @@ import { hostInfo } from "./capture/host";
 import { gitInfo } from "./capture/git";
 import { dependencyInfo, findProjectDir } from "./capture/deps";
 import { captureSources } from "./capture/sources";
-import { newSeed } from "./capture/seed";
+import { newSeed, takePinnedSeed } from "./capture/seed";
 import type { RunEnvironment, RunSink } from "./events";
 import { Run } from "./run";
 import { RunState, isInterrupt } from "./run-state";
 import { MemoryRunStorage, type ExperimentStorage, type RunStorage } from "./storage";
 import { installProcessHandlers } from "./registry";
-import { hostHooks } from "./hooks";
+import { hostHooks, type ExperimentInfo } from "./hooks";
 import { warn } from "./util/warn";
 
 /** What to capture at the start of each run; each can be switched off. */
@@ -34,6 +34,11 @@ export interface CaptureOptions {
   git?: boolean;
   /** Dependency versions from the project's package.json. Default true. */
   dependencies?: boolean;
+  /**
+   * In a notebook, the session log: every cell the kernel executed (source, times, outcome),
+   * written under the root, and each run's place in it (its lineage). Default true.
+   */
+  lineage?: boolean;
 }
 
 export interface ExperimentOptions<C extends object> {
@@ -197,6 +202,21 @@ export class Experiment<C extends object = ConfigObject> {
   }
 
   /**
+   * In a notebook: store a snapshot of the saved notebook file (outputs included) in the
+   * history, and link every run of this kernel session under this store to it. Exporting again
+   * with nothing changed stores nothing new. `path` names the notebook when the kernel cannot
+   * tell (JupyterLab tells it).
+   * @example
+   * const { snapshot, runs } = await exp.exportNotebook();
+   */
+  async exportNotebook(options: { path?: string } = {}): Promise<{ snapshot: string; runs: string[] }> {
+    if (this.ghost) throw new LabnoteError("UNSUPPORTED", "Cannot export the notebook", "a ghost experiment writes nothing");
+    const hook = hostHooks().exportNotebook;
+    if (!hook) throw new LabnoteError("UNSUPPORTED", "Cannot export the notebook", "exportNotebook() works in a tslab notebook cell, where the kernel knows the notebook");
+    return hook(this.#x.info(), options ?? {});
+  }
+
+  /**
    * Reopen a run read-only by id (`"mnist/3"` or `3`).
    * @example
    * const again = await exp.getRun(run.id); again.metric("loss"); await again.load("model");
@@ -288,7 +308,7 @@ class ExperimentState {
     }
     const cap = options.capture;
     const on = (part: keyof CaptureOptions): boolean => (typeof cap === "object" ? cap[part] !== false : cap !== false);
-    this.capture = { sources: on("sources"), output: on("output"), host: on("host"), git: on("git"), dependencies: on("dependencies") };
+    this.capture = { sources: on("sources"), output: on("output"), host: on("host"), git: on("git"), dependencies: on("dependencies"), lineage: on("lineage") };
     this.describes = options.config !== undefined || options.named !== undefined;
     this.strict = options.strict === true;
     this.projectDir = path.resolve(options.projectDir ?? findProjectDir(process.cwd()) ?? process.cwd());
@@ -312,7 +332,9 @@ class ExperimentState {
     const named = options.named ?? [];
     const resolved = resolveConfig(this.defaults, this.named, named, options.config);
     if (resolved.added.length) this.checkAdded(resolved.added);
-    const seed = options.seed ?? (typeof this.defaults.seed === "number" ? (resolved.config.seed as number) : newSeed());
+    // A pin (see pinSeeds) is used up by the run it names even when an explicit seed wins.
+    const pinned = takePinnedSeed(this.name, name);
+    const seed = options.seed ?? pinned ?? (typeof this.defaults.seed === "number" ? (resolved.config.seed as number) : newSeed());
     if (!Number.isInteger(seed)) throw new LabnoteError("INVALID_OPTION", "Invalid seed", `expected an integer, got ${describe(seed)}`);
 
     const env: RunEnvironment = {};
@@ -365,8 +387,13 @@ class ExperimentState {
     this.open.push(run);
     state.addSink({ ended: () => this.open.splice(this.open.indexOf(run), 1) });
     state.begin();
-    hooks.started?.({ name: this.name }, run, { span: options.span === true, callback: scope === "callback", widgets: options.widgets ?? this.widgets });
+    hooks.started?.(this.info(), run, { span: options.span === true, callback: scope === "callback", widgets: options.widgets ?? this.widgets });
     return run;
+  }
+
+  /** What a host is told of this experiment. */
+  info(): ExperimentInfo {
+    return { name: this.name, root: this.storage?.root, lineage: this.capture.lineage };
   }
 
   /** Every run's record, oldest first. */

@@ -8,9 +8,20 @@ import type { Run } from "./run";
  */
 export interface HostHooks {
   context?(exp: { readonly name: string }, info: { name: string; span: boolean }): { rerunOf?: string; notebook?: string } | undefined;
-  started?(exp: { readonly name: string }, run: Run<unknown>, info: { span: boolean; callback: boolean; widgets: boolean }): void;
+  started?(exp: ExperimentInfo, run: Run<unknown>, info: { span: boolean; callback: boolean; widgets: boolean }): void;
+  /** Snapshot the notebook this kernel runs into the history under `exp.root` (see `Experiment.exportNotebook`). */
+  exportNotebook?(exp: ExperimentInfo, options: { path?: string }): { snapshot: string; runs: string[] };
   /** Show the runs of an experiment in the cell output; false when there is no cell to show them in. */
   showTable?(experiment: string, records: readonly RunRecord[]): boolean;
+}
+
+/** What a host is told of the experiment a run belongs to. */
+export interface ExperimentInfo {
+  readonly name: string;
+  /** The store root, undefined for a ghost experiment. */
+  readonly root?: string;
+  /** False when the experiment's `capture.lineage` is off. */
+  readonly lineage?: boolean;
 }
 
 const KEY = Symbol.for("labnote.runHooks");

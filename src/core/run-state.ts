@@ -71,6 +71,8 @@ export class RunState {
   lastFlush: number;
   /** A background write's error, thrown by the next call on the run. */
   pendingError: unknown;
+  /** Where the run sits in its kernel session's log (set and kept current by the kernel host). */
+  lineage: { session: string; to: number } | undefined;
 
   constructor(init: RunInit) {
     this.init = init;
@@ -297,6 +299,7 @@ export class RunState {
     if (this.error) rec.error = this.error;
     if (i.rerunOf) rec.rerunOf = i.rerunOf;
     if (i.notebook) rec.notebook = i.notebook;
+    if (this.lineage) rec.lineage = { ...this.lineage };
     return rec;
   }
 

@@ -3,7 +3,7 @@
  * cells recorded with each run, and the notebook sink (cards, progress bars, tables) wired to
  * the kernel's display through the tslab bridge.
  */
-import type { CellRecord } from "../protocol";
+import { isIgnoredCell, type CellRecord } from "../protocol";
 import { rewrapOutput } from "../core/capture/output";
 import { hostHooks } from "../core/hooks";
 import { openRuns } from "../core/registry";
@@ -15,6 +15,8 @@ import { CardSink } from "../sinks/notebook/card-sink";
 import { ProgressSink } from "../sinks/notebook/progress";
 import { displayTable } from "../sinks/notebook/table";
 import { getBridge, type CellInfo, type KernelBridge } from "./bridge";
+import { startSessionLog } from "./session";
+import { exportNotebookSnapshot } from "./snapshot";
 
 const KEY = Symbol.for("labnote.notebook");
 
@@ -39,7 +41,7 @@ function rerunKey(experiment: string, name: string, source: string): string {
 function recordCell(state: NotebookState, run: RunState, cell: CellInfo): void {
   let m = state.cellRecords.get(run);
   if (!m) state.cellRecords.set(run, (m = new Map()));
-  if (m.has(cell)) return;
+  if (m.has(cell) || isIgnoredCell(cell.source)) return;
   const rec = run.addCell({ executionCount: cell.executionCount, startTime: cell.startTime, ...(cell.notebookPath ? { notebook: cell.notebookPath } : {}) }, cell.source);
   m.set(cell, rec);
 }
@@ -54,6 +56,8 @@ export function installNotebook(): boolean {
   if (g[KEY]) return true;
   const bridge = getBridge();
   if (!bridge) return false;
+  // Before the cell callbacks below: a cell is in the log before the runs it ends read their lineage.
+  const session = startSessionLog(bridge, "import");
   const state: NotebookState = { bridge, cellRuns: new Map(), callbackRuns: new Map(), spanRuns: new Set(), cellRecords: new Map(), lastRun: new Map() };
   g[KEY] = state;
   const hooks = hostHooks();
@@ -63,6 +67,8 @@ export function installNotebook(): boolean {
     return true;
   };
 
+  hooks.exportNotebook = (exp, options) => exportNotebookSnapshot(session, exp, options);
+
   hooks.context = (exp, info) => {
     const cell = bridge.currentCell();
     if (!cell) return undefined;
@@ -71,6 +77,7 @@ export function installNotebook(): boolean {
 
   hooks.started = (exp, publicRun: Run<unknown>, info) => {
     const run = runState(publicRun);
+    if (exp.root !== undefined) session.track(publicRun, exp.root, exp.lineage !== false);
     if (info.widgets) run.addSink(new CardSink(bridge));
     run.addSink(new ProgressSink(bridge));
     const cell = bridge.currentCell();

@@ -19,6 +19,7 @@ export * from "./text-table";
 export * from "./layout";
 export * from "./names";
 export * from "./columns";
+export * from "./session";
 export * from "./suggest";
 export * from "./diff";
 export * from "./query";

@@ -6,6 +6,7 @@
 import type { RunStatus } from "./status";
 import { fromWire } from "./numbers";
 import { isPlainObject } from "./json";
+import { parseLineage, type Lineage } from "./session";
 
 /** The record format this version writes; a reader refuses anything newer. */
 export const RECORD_FORMAT = 1;
@@ -101,6 +102,8 @@ export interface RunRecord extends RunHeading {
   error?: { name: string; message: string; stack?: string };
   rerunOf?: string;
   notebook?: string;
+  /** Where the run sits in its kernel session's log: its lineage is entries `[0, to)` (absent in records written before, or with lineage capture off). */
+  lineage?: Lineage;
   /** What ended the run: its own end(), the callback returning, a cell ending, a signal or the process exiting. */
   endedBy?: "end" | "callback" | "cell" | "span" | "signal" | "exit" | "shutdown";
 }
@@ -201,6 +204,9 @@ export function parseRunRecord(input: unknown): ParsedRecord {
   if (!isPlainObject(rec.metadata)) rec.metadata = {};
   if (typeof rec.endTime !== "number") delete rec.endTime;
   if (typeof rec.duration !== "number") delete rec.duration;
+  const lineage = parseLineage(rec.lineage);
+  if (lineage) rec.lineage = lineage;
+  else delete rec.lineage;
   const err = rec.error;
   if (isPlainObject(err) && typeof err.message === "string")
     rec.error = { name: typeof err.name === "string" ? err.name : "Error", message: err.message, ...(typeof err.stack === "string" ? { stack: err.stack } : {}) };
