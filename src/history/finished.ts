@@ -17,6 +17,11 @@ function readJsonMaybe<T>(file: string): T | undefined {
   }
 }
 
+/** A run folder's env.json (host, git, dependencies); `{}` when it has none. */
+export function readRunEnv(dir: string): Record<string, unknown> {
+  return readJsonMaybe<Record<string, unknown>>(path.join(dir, RUN_FILES.env)) ?? {};
+}
+
 /**
  * A run read back from disk, read-only: its record, metrics, artifacts, output and sources.
  * @example
@@ -117,7 +122,7 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** Host, git and dependency information captured at the start. */
   env(): Record<string, unknown> {
-    return readJsonMaybe<Record<string, unknown>>(path.join(this.dir, RUN_FILES.env)) ?? {};
+    return readRunEnv(this.dir);
   }
 
   /** The project's source files as they were when the run started. */

@@ -144,7 +144,11 @@ export function comparisonText(c: RunComparison): string {
   for (const diff of c.cells) {
     out.push("");
     const n = diff.changes.length;
-    out.push(`Code ${diff.from} → ${diff.to}: ${n ? `${n} cell${n === 1 ? "" : "s"} differ${n === 1 ? "s" : ""}` : "the same"}, ${diff.same} the same`);
+    if (n === 0 && diff.same === 0) {
+      out.push(`Code ${diff.from} → ${diff.to}: no notebook cells recorded in either`);
+      continue;
+    }
+    out.push(`Code ${diff.from} → ${diff.to}: ${n ? `${n} cell${n === 1 ? "" : "s"} differ${n === 1 ? "s" : ""}, ${diff.same} the same` : `the same (${diff.same} cell${diff.same === 1 ? "" : "s"})`}`);
     for (const ch of diff.changes) out.push(indent(formatDiff(ch.hunks, { a: cellLabel(diff.from, ch.from), b: cellLabel(diff.to, ch.to) })));
   }
   return out.join("\n");
