@@ -95,9 +95,11 @@ describe("labnote export", () => {
 
   it("says clearly what is wrong: an unknown run, a newer format, a bad flag", () => {
     const unknown = labnote("export", "ex/9", "--root", root);
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.err, /^labnote export: No run ex\/9 under .*: .*run\.json: it has no run\.json/);
-    assert.match(labnote("export", "--experiment", "nope", "--root", root).err, /No experiment "nope" under/);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /^labnote export: No run ex\/9: ex has run 1$/m);
+    const nope = labnote("export", "--experiment", "nope", "--root", root);
+    assert.equal(nope.code, 2);
+    assert.match(nope.err, /No experiment "nope" under .*: experiments: "ex"/);
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-export-newer-"));
     try {
       fs.cpSync(root, copy, { recursive: true });
@@ -110,7 +112,7 @@ describe("labnote export", () => {
     }
     const bad = labnote("export", "ex/1", "--to", "parquet", "--root", root);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--to must be csv, not "parquet"/);
+    assert.match(bad.err, /--to must be csv, json, notebook or script, not "parquet"/);
     assert.equal(labnote("export", "--root", root).code, 2);
     assert.match(labnote("export", "ex/1", "--experiment", "ex").err, /a run id or --experiment, not both/);
   });
