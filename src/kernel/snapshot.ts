@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, parseSnapshotLinks, snapshotPaths, type SnapshotLinks } from "../protocol";
+import { LabnoteError, parseSnapshotLinks, redactIgnoredCells, snapshotPaths, type SnapshotLinks } from "../protocol";
 import type { ExperimentInfo } from "../core/hooks";
 import { sha256 } from "../core/util/hash";
 import { ensureDir, writeAtomic } from "../sinks/file/atomic";
@@ -30,6 +30,9 @@ export function exportNotebookSnapshot(session: SessionLog, exp: ExperimentInfo,
   } catch {
     throw new LabnoteError("INVALID_VALUE", `Cannot export ${file}`, "it is not a notebook (.ipynb JSON)");
   }
+  // Cells marked `// labnote: ignore` stay out of the history, outputs included.
+  const redacted = redactIgnoredCells(bytes.toString("utf8"));
+  if (redacted !== undefined) bytes = Buffer.from(redacted, "utf8");
   const sha = sha256(bytes);
   const rel = snapshotPaths(sha);
   const snapshot = path.join(root, rel.notebook);

@@ -6,6 +6,7 @@
 import { flattenConfig, recordJson } from "./json";
 import { toWire } from "./numbers";
 import type { RunRecord } from "./record";
+import { originLabel } from "./session";
 import { PROTOCOL_VERSION, type RunPayload, type WireConfigEntry, type WireMetric, type WireSeries } from "./wire";
 
 /** At most this many metrics, config entries and artifacts travel in one payload. */
@@ -95,7 +96,18 @@ export function runPayload(src: PayloadSource, buckets: number): RunPayload {
   if (rec.endTime !== undefined) payload.endTime = rec.endTime;
   if (rec.error) payload.error = { message: truncate(rec.error.message, PAYLOAD_LIMITS.message), ...(rec.error.stack ? { stack: truncate(rec.error.stack, PAYLOAD_LIMITS.stack) } : {}) };
   if (rec.rerunOf) payload.rerunOf = rec.rerunOf;
+  const origin = originLabel(rec);
+  if (origin) payload.origin = origin;
   return payload;
+}
+
+/**
+ * Where a run came from, as one line for cards and history rows: `spirals.ipynb [7] · re-run of
+ * spirals/3`; "" when nothing is known.
+ * @example provenanceText({ origin: originLabel(record), rerunOf: record.rerunOf })
+ */
+export function provenanceText(x: { origin?: string; rerunOf?: string }): string {
+  return [x.origin, x.rerunOf ? `re-run of ${x.rerunOf}` : undefined].filter(Boolean).join(" · ");
 }
 
 /** How a metric's NaN and infinite points read in a summary: `2 NaN · 1 ∞`, or "" when there are none. */

@@ -200,3 +200,32 @@ export function originLabel(record: { startTime: number; notebook?: string; cell
   if (name === undefined && count === undefined) return undefined;
   return [name ?? "cell", count].filter(Boolean).join(" ");
 }
+
+/** What an ignored cell's source becomes in a notebook file stored in the history. */
+export const IGNORED_CELL_TEXT = "// labnote: ignore\n// (this cell is not recorded)";
+
+/**
+ * A notebook file's text with the cells that ask to stay out of the history (`// labnote:
+ * ignore`) emptied, outputs included; undefined when it has none (or is not a notebook), so the
+ * file can be stored as it is.
+ */
+export function redactIgnoredCells(text: string): string | undefined {
+  if (!text.includes("labnote")) return undefined;
+  let nb: unknown;
+  try {
+    nb = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(nb) || !Array.isArray(nb.cells)) return undefined;
+  let changed = false;
+  for (const cell of nb.cells) {
+    if (!isPlainObject(cell) || cell.cell_type !== "code") continue;
+    const source = Array.isArray(cell.source) ? cell.source.join("") : typeof cell.source === "string" ? cell.source : "";
+    if (!isIgnoredCell(source)) continue;
+    cell.source = IGNORED_CELL_TEXT;
+    if (Array.isArray(cell.outputs)) cell.outputs = [];
+    changed = true;
+  }
+  return changed ? JSON.stringify(nb, null, 1) + "\n" : undefined;
+}

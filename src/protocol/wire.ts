@@ -79,6 +79,8 @@ export interface RunPayload extends RunHeading {
   error?: { message: string; stack?: string };
   /** The run this one re-ran (same cell, same name), if any. */
   rerunOf?: string;
+  /** Where the run came from: the notebook's file name and the execution count of the cell that started it (`spirals.ipynb [7]`). */
+  origin?: string;
   /** Store root relative to the kernel's working directory. */
   root: string;
   /** The kernel's working directory as the kernel sees it (absolute). */
@@ -164,6 +166,8 @@ function decodeRun(d: Record<string, unknown>): Decoded<RunPayload> {
     return { ok: false, reason: "run payload: artifacts are malformed" };
   if (d.error !== undefined && !(isObject(d.error) && typeof d.error.message === "string"))
     return { ok: false, reason: "run payload: error is malformed" };
+  if ((d.origin !== undefined && typeof d.origin !== "string") || (d.rerunOf !== undefined && typeof d.rerunOf !== "string"))
+    return { ok: false, reason: "run payload: origin or rerunOf is not a string" };
   return { ok: true, payload: d as unknown as RunPayload };
 }
 

@@ -48,6 +48,26 @@ describe("labnote install", () => {
     assert.ok(js.argv.includes("--js"));
   });
 
+  it("makes both kernels load labnote's preload (the session log from the first cell), unless --no-preload", () => {
+    const preload = path.join(repoRoot, "lib/kernel/preload.js");
+    assert.ok(fs.existsSync(preload), "lib/ is built");
+    const { code, out } = labnote("install", "--python", venvPython(), "--prefix", prefix);
+    assert.equal(code, 0, out);
+    for (const name of ["tslab", "jslab"]) {
+      const spec = JSON.parse(fs.readFileSync(path.join(prefix, `share/jupyter/kernels/${name}/kernel.json`), "utf8"));
+      assert.deepEqual(spec.env, { NODE_OPTIONS: `--require ${JSON.stringify(preload)}` });
+    }
+    // Loading it outside a kernel does nothing and prints nothing.
+    const plain = spawnSync(process.execPath, ["-e", "console.log(typeof globalThis.__tslab__)"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(preload)}` } });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stdout, "undefined\n");
+    assert.equal(plain.stderr, "");
+    const bare = labnote("install", "--python", venvPython(), "--prefix", prefix, "--no-preload");
+    assert.equal(bare.code, 0, bare.out);
+    const spec = JSON.parse(fs.readFileSync(path.join(prefix, "share/jupyter/kernels/tslab/kernel.json"), "utf8"));
+    assert.equal(spec.env, undefined);
+  });
+
   it("copies the built extension beside the kernels and checks that Jupyter lists it enabled and OK", (t) => {
     if (!fs.existsSync(path.join(repoRoot, "labextension/dist/package.json"))) {
       t.skip("labextension/dist is not built");

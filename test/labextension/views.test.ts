@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HistoryRun } from "../../labextension/src/model/store";
 import { artifactAction } from "../../labextension/src/views/artifacts";
-import { columnsFor, configDiff, configKeys, parseFilter, visibleRuns } from "../../labextension/src/views/columns";
+import { columnsFor, configDiff, configKeys, fromText, parseFilter, visibleRuns } from "../../labextension/src/views/columns";
 
 import { kernelLabel, storeMessage } from "../../labextension/src/views/messages";
 import { metricSummary, seriesRows } from "../../labextension/src/views/series";
@@ -93,5 +93,17 @@ describe("pure views of the panel", () => {
     assert.match(outside.text, /outside the Jupyter server's root/);
     const denied = storeMessage({ root: "experiments", path: "experiments" }, { missing: false, status: 403, message: "Permission denied: experiments" });
     assert.match(denied.text, /not allowed to read it \(HTTP 403\): Permission denied: experiments\. Check the folder's permissions/);
+  });
+
+  it("says in each history row where the run came from: notebook [cell], and the run it re-ran", () => {
+    const cell = (n: number, t: number) => ({ executionCount: n, sha256: "a".repeat(64), startTime: t });
+    const a = run(1, { startTime: 1000, notebook: "/work/nb/spirals.ipynb", cells: [cell(7, 900)] });
+    const b = run(2, { startTime: 2000, notebook: "/work/nb/spirals.ipynb", cells: [cell(9, 1990)], rerunOf: "demo/1" });
+    const plain = run(3, {});
+    assert.equal(fromText(a), "spirals.ipynb [7]");
+    assert.equal(fromText(b), "spirals.ipynb [9] · re-run of demo/1");
+    assert.equal(fromText(plain), "");
+    const col = columnsFor([a, b, plain]).find((c) => c.id === "from")!;
+    assert.equal(col.text(b), "spirals.ipynb [9] · re-run of demo/1");
   });
 });

@@ -5,7 +5,7 @@
  * existing DOM and feeds charts new data, so a card that receives many updates keeps its
  * nodes, its open sections and its scroll position.
  */
-import { formatBytes, formatDuration, formatNumber, nonFiniteText, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "../protocol";
+import { formatBytes, formatDuration, formatNumber, nonFiniteText, provenanceText, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "../protocol";
 import { recordTiming, timingEnabled } from "../timing";
 import { MetricChart } from "./chart";
 import { badge, configText, h, setBadge, setText } from "./dom";
@@ -51,6 +51,7 @@ export class RunCard {
     this._id = h("span", { class: "jp-labnote-card-id" });
     this._time = h("span", { class: "jp-labnote-card-time" });
     this._tags = h("span", { class: "jp-labnote-card-tags" });
+    this._from = h("span", { class: "jp-labnote-card-from" });
     this._error = h("pre", { class: "jp-labnote-card-error", hidden: "" });
     this._charts = h("div", { class: "jp-labnote-card-charts" });
     this._empty = h("div", { class: "jp-labnote-card-empty", text: "No metrics logged yet." });
@@ -68,7 +69,7 @@ export class RunCard {
       this._artifactList,
     ]);
     this.node = h("div", { class: "jp-labnote-card" }, [
-      h("div", { class: "jp-labnote-card-header" }, [this._status, this._name, this._id, this._tags, h("span", { class: "jp-labnote-spacer" }), this._time]),
+      h("div", { class: "jp-labnote-card-header" }, [this._status, this._name, this._id, this._tags, this._from, h("span", { class: "jp-labnote-spacer" }), this._time]),
       this._error,
       this._empty,
       this._charts,
@@ -92,6 +93,9 @@ export class RunCard {
     setText(this._id, p.id);
     this._name.title = p.name;
     setText(this._tags, p.tags.length ? p.tags.join(" · ") : "");
+    const from = provenanceText(p);
+    setText(this._from, from);
+    this._from.title = from ? `Started in ${p.origin ?? "a cell"}${p.rerunOf ? `; re-runs ${p.rerunOf}` : ""}` : "";
     this._updateTime(shown);
     if (p.error) {
       this._error.hidden = false;
@@ -222,6 +226,7 @@ export class RunCard {
   private _arrival: { payload?: RunPayload; at: number } = { at: 0 };
   private _status: HTMLSpanElement;
   private _name: HTMLElement;
+  private _from: HTMLElement;
   private _id: HTMLElement;
   private _time: HTMLElement;
   private _tags: HTMLElement;

@@ -2,7 +2,7 @@
  * The History table's columns, and how runs are filtered and sorted by them: pure functions of
  * the runs, so a thousand runs sort in a few milliseconds and the rules are unit-tested.
  */
-import { QuerySyntaxError, formatDuration, formatNumber, matchRecord, nonFiniteText, parseQuery, type MetricSummary, type Query } from "../protocol";
+import { QuerySyntaxError, formatDuration, formatNumber, matchRecord, nonFiniteText, originLabel, parseQuery, provenanceText, type MetricSummary, type Query } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { configText, formatTime } from "./dom";
 
@@ -32,7 +32,13 @@ export function baseColumns(): Column[] {
     { id: "status", label: "status", kind: "text", value: (r) => STATUS_ORDER[r.record.status] ?? 9, text: (r) => r.record.status },
     { id: "start", label: "started", kind: "num", value: (r) => r.record.startTime, text: (r) => formatTime(r.record.startTime) },
     { id: "duration", label: "duration", kind: "num", value: (r) => r.record.duration, text: (r) => formatDuration(r.record.duration), cls: "jp-labnote-num" },
+    { id: "from", label: "from", kind: "text", title: "Where the run came from: notebook [cell execution count], and the run it re-ran", value: (r) => fromText(r), text: (r) => fromText(r), cls: "jp-labnote-from-col" },
   ];
+}
+
+/** A history row's "from": notebook and cell, and the run it re-ran. */
+export function fromText(r: HistoryRun): string {
+  return provenanceText({ origin: originLabel(r.record), rerunOf: r.record.rerunOf });
 }
 
 /** A config value's sort key: numbers and strings as themselves, anything else as its JSON text. */

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { redactIgnoredCells } from "../../protocol";
 import type { BlobStore } from "../blobs";
 import { sha256 } from "../util/hash";
 
@@ -73,6 +74,11 @@ export function captureSources(projectDir: string, root: string, store: BlobStor
       data = fs.readFileSync(full);
     } catch {
       return;
+    }
+    // A notebook's cells marked `// labnote: ignore` stay out of the history.
+    if (full.endsWith(".ipynb")) {
+      const redacted = redactIgnoredCells(data.toString("utf8"));
+      if (redacted !== undefined) data = Buffer.from(redacted, "utf8");
     }
     const sha = store.putBlob(data, sha256(data));
     hashCache.set(full, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });

@@ -1,6 +1,6 @@
 /** The run card: the run's payload and the fallbacks stock JupyterLab renders without labnote. */
 import * as path from "node:path";
-import { IncrementalBuckets, MIME, escapeHtml, formatDuration, formatNumber, fromWire, nonFiniteText, runPayload as buildPayload, type RunPayload, type WireSeries } from "../../protocol";
+import { IncrementalBuckets, MIME, escapeHtml, provenanceText, formatDuration, formatNumber, fromWire, nonFiniteText, runPayload as buildPayload, type RunPayload, type WireSeries } from "../../protocol";
 import type { RunView, SeriesView } from "../../core/events";
 
 const buckets = new WeakMap<SeriesView, IncrementalBuckets>();
@@ -112,10 +112,11 @@ export function runHtml(p: RunPayload): string {
     .map((c) => `<tr><td>${c.modified ? "<b>" : ""}${e(c.key)}${c.modified ? "</b>" : ""}${c.added ? " <i>(added)</i>" : ""}</td><td><code>${e(c.value)}</code></td></tr>`)
     .join("");
   const arts = p.artifacts.map((a) => `<li>${e(a.name)} <small>(${e(a.format)}, ${a.size} B)</small></li>`).join("");
+  const from = provenanceText(p);
   const err = p.error ? `<pre style="color:#d93025;white-space:pre-wrap">${e(p.error.message)}</pre>` : "";
   return (
     `<div class="labnote-card" style="font-family:system-ui,sans-serif;font-size:12px;border:1px solid #ccc;border-radius:6px;padding:8px;max-width:760px">` +
-    `<div><b>${e(p.id)}</b> · ${e(p.name)} ${badge} <span style="color:#666">${e(formatDuration(elapsed(p)))}</span>${p.tags.length ? ` <span style="color:#666">[${e(p.tags.join(", "))}]</span>` : ""}</div>` +
+    `<div><b>${e(p.id)}</b> · ${e(p.name)} ${badge} <span style="color:#666">${e(formatDuration(elapsed(p)))}</span>${p.tags.length ? ` <span style="color:#666">[${e(p.tags.join(", "))}]</span>` : ""}${from ? ` <span class="labnote-card-from" style="color:#666">${e(from)}</span>` : ""}</div>` +
     err +
     (rows ? `<table style="margin-top:6px"><tr><th style="text-align:left">metric</th><th>last</th><th>min</th><th>max</th><th>points</th><th>non-finite</th><th></th></tr>${rows}</table>` : "") +
     (cfg ? `<details style="margin-top:6px"><summary>config</summary><table>${cfg}</table></details>` : "") +
@@ -127,6 +128,8 @@ export function runHtml(p: RunPayload): string {
 /** The plain-text fallback. */
 export function runText(p: RunPayload): string {
   const lines = [`labnote run ${p.id} "${p.name}" ${p.status} (${formatDuration(elapsed(p))})`];
+  const from = provenanceText(p);
+  if (from) lines.push(`  from: ${from}`);
   if (p.error) lines.push(`  error: ${p.error.message}`);
   for (const m of p.metrics) {
     const bad = nonFiniteText(m);
