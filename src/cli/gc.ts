@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { BLOBS_DIR, formatBytes, isPlainObject, recordJson } from "../protocol";
 import { GC_GRACE_MS, planGc, type GcItem, type GcPlan } from "../history/gc";
 import { listExperiments, runNumbers } from "../history/read";
+import { LAST_REMOVED_FILE, lastRemovedNumber, trashDir } from "../history/trash";
 import { writeAtomic } from "../sinks/file/atomic";
 import { parseArgs } from "./args";
 import { type Command } from "./command";
@@ -42,6 +43,16 @@ function count(n: number, one: string, many = `${one}s`): string {
 /** One line of what is freed: `3 blobs (1.2 MB)`. */
 function part(items: readonly GcItem[], one: string, many?: string): string | undefined {
   return items.length ? `${count(items.length, one, many)} (${formatBytes(total(items))})` : undefined;
+}
+
+/** The largest number of each experiment's runs in the trash. */
+function lastNumbers(plan: GcPlan): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of plan.trash) {
+    const [experiment, n] = [t.name.slice(0, t.name.lastIndexOf("/")), Number(t.name.slice(t.name.lastIndexOf("/") + 1))];
+    out.set(experiment, Math.max(out.get(experiment) ?? 0, n));
+  }
+  return out;
 }
 
 /** Write `died` into a record whose process is gone (its end: the last heartbeat). */
@@ -109,6 +120,11 @@ export const command: Command = {
       const items = [...plan.trash, ...plan.sessions, ...plan.snapshots, ...plan.blobs];
       const removing = new Progress("gc: removing", items.length);
       try {
+        // The numbers of the runs removed stay taken (see lastRemovedNumber).
+        for (const [experiment, last] of lastNumbers(plan)) {
+          const file = path.join(trashDir(root, experiment), LAST_REMOVED_FILE);
+          if (last > lastRemovedNumber(root, experiment) || !fs.existsSync(file)) writeAtomic(file, `${Math.max(last, lastRemovedNumber(root, experiment))}\n`);
+        }
         remove(plan.trash, removing);
         remove(plan.sessions, removing);
         remove(plan.snapshots, removing);

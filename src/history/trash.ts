@@ -37,6 +37,24 @@ export function trashedRunNumbers(root: string, experiment: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/** The file in an experiment's trash folder where gc keeps the largest number of the runs it removed. */
+export const LAST_REMOVED_FILE = "last-removed";
+
+/**
+ * The largest number a removed run of `experiment` had (in the trash, or removed by gc); 0 when
+ * none. The allocator starts above it, so that an id never names two different runs.
+ */
+export function lastRemovedNumber(root: string, experiment: string): number {
+  const inTrash = trashedRunNumbers(root, experiment);
+  let recorded = 0;
+  try {
+    recorded = Number.parseInt(fs.readFileSync(path.join(trashDir(root, experiment), LAST_REMOVED_FILE), "utf8"), 10) || 0;
+  } catch {
+    /* none removed by gc */
+  }
+  return Math.max(recorded, inTrash.length ? inTrash[inTrash.length - 1] : 0);
+}
+
 /** Every run in the trash, by experiment then number. */
 export function trashedRuns(root: string): TrashedRun[] {
   const out: TrashedRun[] = [];
