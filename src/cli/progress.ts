@@ -31,11 +31,13 @@ export class Progress {
     if (t - this.drawn < 100 && this.done < this.total) return;
     this.drawn = t;
     const frac = Math.min(1, this.done / this.total);
-    const width = 24;
-    const full = Math.round(frac * width);
     const count = this.unit === "bytes" ? `${formatBytes(this.done)} / ${formatBytes(this.total)}` : `${this.done} / ${this.total}`;
+    const columns = this.stream.columns || 80;
+    // The bar gives way on a narrow terminal; the numbers stay whole.
+    const width = Math.max(5, Math.min(24, columns - 1 - `${this.label} [] 100% ${count}`.length));
+    const full = Math.round(frac * width);
     const line = `${this.label} [${"#".repeat(full)}${"-".repeat(width - full)}] ${String(Math.floor(frac * 100)).padStart(3)}% ${count}`;
-    this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 80) - 1)}\x1b[K`);
+    this.stream.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
     this.shown = true;
   }
 
