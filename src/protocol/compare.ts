@@ -32,12 +32,17 @@ export interface CellRef {
   notebook?: string;
 }
 
-/** A cell that differs between two runs' code. */
+/**
+ * A cell that differs between two runs' code. `changed`: the second run has an edited version
+ * of the first's cell (edited in place, or defined again later in its lineage: `train` edited
+ * and re-run); `again`: the same source ran once more in one run than in the other (a cell
+ * re-run); `added`/`removed`: a cell only one run has.
+ */
 export interface CellChange {
-  kind: "changed" | "added" | "removed";
+  kind: "changed" | "again" | "added" | "removed";
   from?: CellRef;
   to?: CellRef;
-  /** The line diff, from the first run's cell to the second's (an added cell: from nothing). */
+  /** The line diff, from the first run's cell to the second's (an added cell: from nothing); empty for `again`. */
   hunks: DiffHunk[];
 }
 
@@ -66,7 +71,35 @@ function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === "object" && typeof b === "object" && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** How `b`'s code differs from `a`'s: cells aligned by their source, changed cells paired in order. */
+/** How alike two sources are: the share of their lines in common (0…1), or 1 when they start with the same declaration line. */
+function likeness(a: string, b: string): number {
+  const al = a.split("\n");
+  const bl = b.split("\n");
+  const first = (ls: string[]) => ls.find((l) => l.trim() !== "")?.trim() ?? "";
+  if (first(al) !== "" && first(al) === first(bl) && /^(export\s+)?(async\s+)?(function|class|const|let|var|interface|type)\b/.test(first(al))) return 1;
+  const same = diffSequences(al, bl).filter((e) => e.op === "same").length;
+  return (2 * same) / Math.max(1, al.length + bl.length);
+}
+
+/** The cell of `cells` most like `source` (at least half alike), or -1. */
+function mostLike(cells: readonly ComparedCell[], source: string): number {
+  let best = -1;
+  let score = 0.5;
+  for (let i = cells.length - 1; i >= 0; i--) {
+    const l = likeness(cells[i].source, source);
+    if (l > score || (l === 1 && score < 1)) {
+      best = i;
+      score = l;
+    }
+  }
+  return best;
+}
+
+/**
+ * How `b`'s code differs from `a`'s: cells aligned by their source; cells edited in place are
+ * paired in order; a cell only one run has is matched with the other run's same or most alike
+ * cell (a function defined again, edited, later in the lineage), else it is added or removed.
+ */
 export function diffCode(a: ComparedRun, b: ComparedRun): CodeDiff {
   const ac = a.code.cells;
   const bc = b.code.cells;
@@ -79,8 +112,22 @@ export function diffCode(a: ComparedRun, b: ComparedRun): CodeDiff {
   const flush = () => {
     const paired = Math.min(dels.length, adds.length);
     for (let k = 0; k < paired; k++) changes.push({ kind: "changed", from: ref(ac, dels[k]), to: ref(bc, adds[k]), hunks: diffLines(ac[dels[k]].source, bc[adds[k]].source) });
-    for (let k = paired; k < dels.length; k++) changes.push({ kind: "removed", from: ref(ac, dels[k]), hunks: diffLines(ac[dels[k]].source, "") });
-    for (let k = paired; k < adds.length; k++) changes.push({ kind: "added", to: ref(bc, adds[k]), hunks: diffLines("", bc[adds[k]].source) });
+    for (let k = paired; k < dels.length; k++) {
+      const i = dels[k];
+      const twin = bc.findIndex((c) => c.source === ac[i].source);
+      const near = twin >= 0 ? twin : mostLike(bc, ac[i].source);
+      if (twin >= 0) changes.push({ kind: "again", from: ref(ac, i), to: ref(bc, twin), hunks: [] });
+      else if (near >= 0) changes.push({ kind: "changed", from: ref(ac, i), to: ref(bc, near), hunks: diffLines(ac[i].source, bc[near].source) });
+      else changes.push({ kind: "removed", from: ref(ac, i), hunks: diffLines(ac[i].source, "") });
+    }
+    for (let k = paired; k < adds.length; k++) {
+      const j = adds[k];
+      const twin = ac.findIndex((c) => c.source === bc[j].source);
+      const near = twin >= 0 ? twin : mostLike(ac, bc[j].source);
+      if (twin >= 0) changes.push({ kind: "again", from: ref(ac, twin), to: ref(bc, j), hunks: [] });
+      else if (near >= 0) changes.push({ kind: "changed", from: ref(ac, near), to: ref(bc, j), hunks: diffLines(ac[near].source, bc[j].source) });
+      else changes.push({ kind: "added", to: ref(bc, j), hunks: diffLines("", bc[j].source) });
+    }
     dels = [];
     adds = [];
   };
@@ -126,6 +173,12 @@ function cellLabel(id: string, ref: CellRef | undefined): string {
 
 const STAT_ROWS = ["last", "min", "max"] as const;
 
+/** One cell change as text: a unified diff, or one line for a cell that ran again. */
+function changeText(diff: CodeDiff, ch: CellChange): string {
+  if (ch.kind === "again") return `= ${cellLabel(diff.to, ch.to)} and ${cellLabel(diff.from, ch.from)}: the same source, run once more in one of them`;
+  return formatDiff(ch.hunks, { a: cellLabel(diff.from, ch.kind === "added" ? undefined : ch.from), b: cellLabel(diff.to, ch.kind === "removed" ? undefined : ch.to) });
+}
+
 /** The comparison as text: config diff, metrics side by side, the code diff as unified diffs. */
 export function comparisonText(c: RunComparison): string {
   const ids = c.runs.map((r) => r.id);
@@ -149,7 +202,7 @@ export function comparisonText(c: RunComparison): string {
       continue;
     }
     out.push(`Code ${diff.from} → ${diff.to}: ${n ? `${n} cell${n === 1 ? "" : "s"} differ${n === 1 ? "s" : ""}, ${diff.same} the same` : `the same (${diff.same} cell${diff.same === 1 ? "" : "s"})`}`);
-    for (const ch of diff.changes) out.push(indent(formatDiff(ch.hunks, { a: cellLabel(diff.from, ch.from), b: cellLabel(diff.to, ch.to) })));
+    for (const ch of diff.changes) out.push(indent(changeText(diff, ch)));
   }
   return out.join("\n");
 }
@@ -181,7 +234,7 @@ export function comparisonHtml(c: RunComparison): string {
   for (const diff of c.cells) {
     parts.push(`<h4 style="margin:8px 0 2px">Code ${escapeHtml(diff.from)} → ${escapeHtml(diff.to)}: ${diff.changes.length} cells differ, ${diff.same} the same</h4>`);
     for (const ch of diff.changes) {
-      const lines = formatDiff(ch.hunks, { a: cellLabel(diff.from, ch.from), b: cellLabel(diff.to, ch.to) })
+      const lines = changeText(diff, ch)
         .split("\n")
         .map((l) => {
           const color = l.startsWith("+++") || l.startsWith("---") ? "font-weight:bold" : l.startsWith("+") ? "background:#e6ffec" : l.startsWith("-") ? "background:#ffebe9" : l.startsWith("@@") ? "color:#6a737d" : "";
