@@ -116,14 +116,14 @@ export function detailText(d: RunDetail, root: string, withSource: boolean): str
     for (const x of r.resources) out.push(`  ${x.path} (${formatBytes(x.size)}, sha256 ${x.sha256.slice(0, 12)})`);
   }
   const cells = d.code.cells;
-  const own = new Set(r.cells.map((c) => `${c.sha256}@${c.startTime}`));
+  const own = new Set(r.cells.map((c) => `${c.sha256}@${c.executionCount}`));
   out.push("");
   if (d.code.source === "lineage") {
     const from = d.code.session?.from === "import" ? "; the log starts where labnote was first imported, earlier cells are not in it" : "";
     out.push(`Code: its lineage, ${cells.length} cell${cells.length === 1 ? "" : "s"} of session ${d.code.session?.session ?? "?"} (▸ ran while the run was open${from})`);
   } else out.push(cells.length ? `Code: the ${cells.length} cell${cells.length === 1 ? "" : "s"} that ran while the run was open (recorded without a lineage)` : "Code: no notebook cells recorded (a run from a script, or capture off)");
   for (const c of cells) {
-    const mark = d.code.source === "lineage" && own.has(`${c.sha256}@${c.startTime}`) ? "▸" : " ";
+    const mark = d.code.source === "lineage" && own.has(`${c.sha256}@${c.executionCount}`) ? "▸" : " ";
     const where = c.notebook ? ` ${path.basename(c.notebook)}` : "";
     const outcome = c.ok === false ? `failed${c.error ? `: ${c.error}` : ""}` : c.ok === true ? "ok" : "";
     const time = c.endTime !== undefined ? formatDuration(c.endTime - c.startTime) : "";
