@@ -93,6 +93,35 @@ describe("labnote export", () => {
     }
   });
 
+  it("streams a long run to CSV and JSON: 3M points export under a 40 MB heap, which could not hold them", { timeout: 180_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-export-long-"));
+    try {
+      const exp = await experiment("long", { root: dir, capture: false });
+      const n = 3_000_000;
+      await exp.run(async (run) => {
+        for (let i = 0; i < n; i++) run.log("loss", 1 / (i + 1));
+      });
+      await whenWritten();
+      for (const to of ["csv", "json"]) {
+        const out = path.join(dir, `long.${to}`);
+        const r = spawnSync(process.execPath, ["--max-old-space-size=40", "--import", "tsx", main, "export", "long/1", "--to", to, "--root", dir, "--out", out], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, `labnote export: wrote ${n} points of run long/1 to ${out}\n`, "piped: no progress bar");
+        const fd = fs.openSync(out, "r");
+        const tail = Buffer.alloc(200);
+        const size = fs.fstatSync(fd).size;
+        fs.readSync(fd, tail, 0, 200, size - 200);
+        fs.closeSync(fd);
+        if (to === "csv") assert.match(tail.toString(), new RegExp(`\nloss,${n - 1},${1 / n},\\d+\n$`));
+        else assert.match(tail.toString(), /,\d+\]\}\}\}\]\}\n$/);
+      }
+      const head = fs.readFileSync(path.join(dir, "long.json"), "utf8").slice(0, 4000);
+      assert.match(head, /^\{"format":1,"runs":\[\{"record":\{"format":1,"id":"long\/1".*"metrics":\{"loss":\{"count":3000000,"steps":\[0,1,2,3,/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says clearly what is wrong: an unknown run, a newer format, a bad flag", () => {
     const unknown = labnote("export", "ex/9", "--root", root);
     assert.equal(unknown.code, 2);
