@@ -46,6 +46,17 @@ export function readMetricPoints(dir: string, runId: string, only?: string): Map
   return out;
 }
 
+/** Reads `want` bytes at `pos` into `buf` (fewer at the end of the file); returns how many. */
+function readAt(fd: number, buf: Buffer, want: number, pos: number): number {
+  let got = 0;
+  while (got < want) {
+    const r = fs.readSync(fd, buf, got, want - got, pos + got);
+    if (r === 0) break;
+    got += r;
+  }
+  return got;
+}
+
 /**
  * A column file's whole points, read a slice at a time into arrays sized from the file's
  * length: no copy of the file is held, and a torn last point is left out.
@@ -65,12 +76,7 @@ function readColumn(file: string): MetricPoints | undefined {
     let at = 0;
     while (at < n) {
       const want = Math.min(n - at, SLICE_POINTS) * POINT_BYTES;
-      let got = 0;
-      while (got < want) {
-        const r = fs.readSync(fd, buf, got, want - got, at * POINT_BYTES + got);
-        if (r === 0) break;
-        got += r;
-      }
+      const got = readAt(fd, buf, want, at * POINT_BYTES);
       const k = decodeColumnInto(buf.subarray(0, got), out, at);
       at += k;
       if (got < want) break;
@@ -132,12 +138,7 @@ function readColumnSlices(file: string, count: number, visit: (p: { steps: numbe
     let at = 0;
     while (at < count) {
       const want = Math.min(count - at, SLICE_POINTS) * POINT_BYTES;
-      let got = 0;
-      while (got < want) {
-        const r = fs.readSync(fd, buf, got, want - got, at * POINT_BYTES + got);
-        if (r === 0) break;
-        got += r;
-      }
+      const got = readAt(fd, buf, want, at * POINT_BYTES);
       const k = decodeColumnInto(buf.subarray(0, got - (got % POINT_BYTES)), p, 0);
       if (k === 0) break;
       visit(p, k);
