@@ -33,6 +33,7 @@ export class HistoryTable {
     this._experiment = h("select", { class: "jp-labnote-select", title: "Experiment" });
     this._filter = h("input", { class: "jp-labnote-filter", type: "search", placeholder: "Filter: lr<0.01 status=completed tag:v1 name~adam", title: "key OP value with = != < <= > >= ~ (config keys, metrics like loss or loss.min, status, name, tag); plain words match names, tags and the status", spellcheck: "false" });
     this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
+    this._dashboard = h("button", { class: "jp-labnote-button jp-labnote-open-dashboard", text: "Dashboard", title: "Open the experiments dashboard: every run in a wide table, in the main area" });
     this._count = h("span", { class: "jp-labnote-history-count" });
     this._unreadableCount = h("summary", { class: "jp-labnote-unreadable-count" });
     this._unreadableList = h("ul", { class: "jp-labnote-unreadable-list" });
@@ -52,7 +53,7 @@ export class HistoryTable {
     this._message = h("div", { class: "jp-labnote-hint jp-labnote-history-message", hidden: "" });
     this._filterNote = h("pre", { class: "jp-labnote-filter-note", hidden: "" });
     this.node = h("div", { class: "jp-labnote-history" }, [
-      h("div", { class: "jp-labnote-toolbar" }, [this._experiment, this._filter, this._refresh]),
+      h("div", { class: "jp-labnote-toolbar" }, [this._experiment, this._filter, this._refresh, this._dashboard]),
       this._filterNote,
       this._count,
       this._unreadable,
@@ -65,6 +66,7 @@ export class HistoryTable {
       this._render();
     });
     this._refresh.addEventListener("click", () => this._refreshRequested.emit());
+    this._dashboard.addEventListener("click", () => this._dashboardRequested.emit());
     this._thead.addEventListener("click", (e) => this._onHeaderClick(e));
     this._tbody.addEventListener("click", (e) => this._onBodyClick(e));
   }
@@ -72,6 +74,11 @@ export class HistoryTable {
   /** The user picked another experiment. */
   get experimentChanged(): ISignal<this, string> {
     return this._experimentChanged;
+  }
+
+  /** The user asked for the dashboard. */
+  get dashboardRequested(): ISignal<this, void> {
+    return this._dashboardRequested;
   }
 
   /** The user asked to read the disk again. */
@@ -285,6 +292,8 @@ export class HistoryTable {
   private _openedId: string | undefined;
   private _experimentChanged = new Signal<this, string>(this);
   private _refreshRequested = new Signal<this, void>(this);
+  private readonly _dashboardRequested = new Signal<this, void>(this);
+  private readonly _dashboard: HTMLButtonElement;
   private _selectionChanged = new Signal<this, HistoryRun[]>(this);
   private _opened = new Signal<this, HistoryRun>(this);
 }
