@@ -111,6 +111,12 @@ describe("the experiments dashboard", { timeout: 600_000 }, () => {
     assert.match(await count(page), /· 5 selected/);
     await boxes.nth(3).click();
     assert.match(await count(page), /· 4 selected/);
+    // The selected runs are compared below the table: where their config differs.
+    const compare = page.locator(`${D} .jp-labnote-compare`);
+    await page.waitForFunction(() => /Comparing 4 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-compare")?.textContent ?? ""), undefined, { timeout: 30_000 });
+    assert.match(await compare.innerText(), /differ/);
+    const box = await compare.boundingBox();
+    assert.ok(box && box.height > 60, `the comparison is not in view: ${JSON.stringify(box)}`);
     const nameBefore = await page.locator(`${D} tbody tr[data-id] >> nth=0`).locator("td.jp-labnote-sticky-2").boundingBox();
     await page.locator(`${D} .jp-labnote-dashboard-scroll`).evaluate((el) => (el.scrollLeft = 600));
     await page.waitForTimeout(300);

@@ -14,6 +14,11 @@ import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
 import { formatNumber } from "../protocol";
+import { CompareView } from "../views/compare";
+import { seriesRows } from "../views/series";
+
+/** Charts of at most this many selected runs are drawn. */
+const CHARTED = 10;
 
 /** Every row is this tall (the stylesheet keeps it so): the table renders only the rows in view. */
 export const DASHBOARD_ROW_HEIGHT = 26;
@@ -65,6 +70,7 @@ export class Dashboard extends Widget {
       this._count,
       this._chooser,
       this._scroll,
+      h("div", { class: "jp-labnote-dashboard-compare" }, [this._compare.node]),
     );
     this._scroll.addEventListener("scroll", () => {
       if (this._frame) return;
@@ -107,7 +113,26 @@ export class Dashboard extends Widget {
       this._renderWindow(true);
       this._renderCount();
       this._selectionChanged.emit(this.selected);
+      void this._showCompare();
     });
+  }
+
+  /** The selected runs' metrics overlaid, one chart per metric, and where their config differs. */
+  private async _showCompare(): Promise<void> {
+    const store = this._source.store();
+    const runs = this.selected.slice(0, CHARTED);
+    const token = ++this._compareToken;
+    if (!store || runs.length < 2) {
+      this._compare.show([]);
+      return;
+    }
+    const series = await Promise.all(runs.map(async (run) => ({ run, metrics: [...(await store.series(run))].map(([name, s]) => ({ name, rows: seriesRows(run.id, s) })) })));
+    if (token === this._compareToken) this._compare.show(series);
+  }
+
+  override dispose(): void {
+    this._compare.dispose();
+    super.dispose();
   }
 
   /** The ticked runs, in table order. */
@@ -316,6 +341,8 @@ export class Dashboard extends Widget {
   private _window: [number, number] = [-1, -1];
   private _frame = 0;
   private readonly _selectionChanged = new Signal<this, DashboardRun[]>(this);
+  private readonly _compare = new CompareView();
+  private _compareToken = 0;
 }
 
 /** The id and name columns stay in place while the table scrolls sideways. */
