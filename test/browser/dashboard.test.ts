@@ -101,6 +101,26 @@ describe("the experiments dashboard", { timeout: 600_000 }, () => {
     const heads = await page.locator(`${D} thead th`).allInnerTexts();
     assert.ok(!heads.includes("seed") && heads.some((h) => h.startsWith("loss.min")), heads.join(" | "));
     await page.click(`${D} button:has-text("Columns")`);
+    // Parallel coordinates: brushing the top of the lr axis (0.1) leaves the lr=0.1 runs.
+    await page.click(`${D} .jp-labnote-parallel-toggle`);
+    const canvas = page.locator(`${D} .jp-labnote-parallel-canvas`);
+    await canvas.waitFor();
+    await page.waitForTimeout(300);
+    const axes = await page.locator(`${D} thead th[data-col^="config:"]`).evaluateAll((ths) => ths.map((t) => (t as HTMLElement).dataset.col));
+    const lrAxis = axes.indexOf("config:lr");
+    const box = (await canvas.boundingBox())!;
+    const n = axes.length + 1;
+    const x = box.x + 60 + (lrAxis * (box.width - 120)) / (n - 1);
+    await page.mouse.move(x, box.y + 24);
+    await page.mouse.down();
+    await page.mouse.move(x, box.y + 60, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /^250 of 1000 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-count")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    const lrs = await page.locator(`${D} tbody tr[data-id] td:nth-child(${(await page.locator(`${D} thead th`).evaluateAll((ths) => ths.findIndex((t) => (t as HTMLElement).dataset.col === "config:lr"))) + 1})`).allInnerTexts();
+    assert.ok(lrs.length > 0 && lrs.every((t) => t === "0.1"), lrs.join(","));
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-parallel.png") });
+    await page.click(`${D} button:has-text("Clear brushes")`);
+    await page.click(`${D} .jp-labnote-parallel-toggle`);
   });
 
   it("selects with checkboxes and shift-click, and keeps id and name in place while scrolling sideways", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HistoryRun } from "../../labextension/src/model/store";
 import { clickSelect, columnChoices, dashboardRows, groupRuns } from "../../labextension/src/dashboard/model";
+import { brushedRuns, parallelAxes } from "../../labextension/src/dashboard/parallel";
 import { parseRunRecord } from "../../src/protocol/index";
 import { record } from "./fake-contents";
 
@@ -55,5 +56,21 @@ describe("the dashboard's table model", () => {
     assert.deepEqual([...s].sort(), ["b", "c", "d", "e"]);
     s = clickSelect(s, rows, 0, 4, true);
     assert.deepEqual([...s].sort(), ["b", "c", "d", "e", "a"].sort());
+  });
+
+  it("lays runs on parallel axes (numbers linear, the rest as categories) and keeps those inside every brush", () => {
+    const runs = [
+      run(1, { metrics: loss(0.5) }, { lr: "0.1", opt: '"adam"' }),
+      run(2, { metrics: loss(0.2) }, { lr: "0.01", opt: '"sgd"' }),
+      run(3, { metrics: loss(0.3) }, { lr: "0.05" }),
+    ];
+    const axes = parallelAxes(runs, ["config:lr", "config:opt", "metric:loss.last"]);
+    assert.deepEqual(axes.map((a) => [a.label, a.kind]), [["lr", "num"], ["opt", "cat"], ["loss.last", "num"]]);
+    assert.deepEqual(axes[0].positions.map((p) => Math.round(p! * 1000) / 1000), [1, 0, 0.444]);
+    assert.deepEqual(axes[1].categories, ["adam", "sgd"]);
+    assert.deepEqual(axes[1].positions, [0, 1, null]);
+    assert.deepEqual(brushedRuns(axes, new Map([["config:lr", [0.3, 1] as [number, number]]]), 3), [true, false, true]);
+    // A run without a value on a brushed axis is outside it.
+    assert.deepEqual(brushedRuns(axes, new Map([["config:opt", [1, 0] as [number, number]]]), 3), [true, true, false]);
   });
 });

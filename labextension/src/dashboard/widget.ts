@@ -15,6 +15,7 @@ import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
 import { formatNumber } from "../protocol";
 import { CompareView } from "../views/compare";
+import { ParallelView } from "./parallel";
 import { seriesRows } from "../views/series";
 
 /** Charts of at most this many selected runs are drawn. */
@@ -54,6 +55,8 @@ export class Dashboard extends Widget {
     this._group = h("select", { class: "jp-labnote-select jp-labnote-dashboard-group", title: "Group runs by a config key or by tag" });
     this._best = h("select", { class: "jp-labnote-select jp-labnote-dashboard-best", title: "The metric whose best last value (lowest or highest) each group shows" });
     this._columnsButton = h("button", { class: "jp-labnote-button", text: "Columns", title: "Choose the columns" });
+    this._parallelButton = h("button", { class: "jp-labnote-button jp-labnote-parallel-toggle", text: "Parallel coordinates", title: "Show the shown config keys and a metric as parallel axes; drag on an axis to filter the table" });
+    this._parallel.node.hidden = true;
     this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
     this._where = h("div", { class: "jp-labnote-dashboard-where" });
     this._error = h("pre", { class: "jp-labnote-filter-note", hidden: "" });
@@ -64,11 +67,12 @@ export class Dashboard extends Widget {
     this._table = h("table", { class: "jp-labnote-table jp-labnote-dashboard-table" }, [this._thead, this._tbody]);
     this._scroll = h("div", { class: "jp-labnote-dashboard-scroll" }, [this._table]);
     this.node.append(
-      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._refresh]),
+      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._parallelButton, this._refresh]),
       this._where,
       this._error,
       this._count,
       this._chooser,
+      this._parallel.node,
       this._scroll,
       h("div", { class: "jp-labnote-dashboard-compare" }, [this._compare.node]),
     );
@@ -87,6 +91,12 @@ export class Dashboard extends Widget {
       this._source.store()?.forget();
       void this.load();
     });
+    this._parallelButton.addEventListener("click", () => {
+      this._parallel.node.hidden = !this._parallel.node.hidden;
+      this._update();
+    });
+    this._parallel.changed.connect(() => this._update());
+    this._parallel.brushed.connect(() => this._update());
     this._columnsButton.addEventListener("click", () => {
       this._chooser.hidden = !this._chooser.hidden;
     });
@@ -94,8 +104,7 @@ export class Dashboard extends Widget {
       const box = e.target as HTMLInputElement;
       const choice = this._choices.find((c) => c.column.id === box.dataset.col);
       if (choice) choice.shown = box.checked;
-      this._renderHead();
-      this._renderWindow(true);
+      this._update();
     });
     this._thead.addEventListener("click", (e) => {
       const th = (e.target as HTMLElement).closest("th[data-col]") as HTMLElement | null;
@@ -172,6 +181,7 @@ export class Dashboard extends Widget {
     this._unreadable = unreadable;
     this._choices = mergeChoices(this._choices, columnChoices(runs));
     this._fillGroupChoices();
+    this._parallel.setMetrics([...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort());
     this._renderChooser();
     this._update();
   }
@@ -217,6 +227,14 @@ export class Dashboard extends Widget {
     this._error.hidden = !error;
     if (error) setText(this._error, error.message);
     this._runRows = dashboardRows(this._runs, this._allColumns(), error ? "" : this._query.value, this._sort);
+    if (!this._parallel.node.hidden) {
+      // The axes: the config keys shown as columns, then the chosen metric; brushes filter the table.
+      const axes = this._choices.filter((c) => c.group === "config" && c.shown).map((c) => c.column.id);
+      const metric = this._parallel.metricAxis;
+      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes);
+      const inside = this._parallel.inside();
+      if (inside) this._runRows = this._runRows.filter((r) => inside.has(r.id));
+    }
     const by = this._groupBy();
     this._best.hidden = by === undefined;
     this._group.closest("div")?.classList.toggle("jp-labnote-grouped", by !== undefined);
@@ -342,6 +360,8 @@ export class Dashboard extends Widget {
   private _frame = 0;
   private readonly _selectionChanged = new Signal<this, DashboardRun[]>(this);
   private readonly _compare = new CompareView();
+  private readonly _parallel = new ParallelView();
+  private readonly _parallelButton: HTMLButtonElement;
   private _compareToken = 0;
 }
 
