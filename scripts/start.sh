@@ -41,10 +41,10 @@ if [[ $HEADLESS == 1 ]]; then
   [[ $STATUS == 0 ]] || { echo "start: running $NOTEBOOK failed (see above)" >&2; exit 1; }
   echo "start: the executed notebook, with its outputs: $EXECUTED"
   echo "start: runs of the quickstart experiment:"
-  if node lib/cli/main.js runs --help >/dev/null 2>&1; then
-    node lib/cli/main.js runs --root notebooks/experiments --experiment quickstart
+  if node lib/cli/main.js ls --help >/dev/null 2>&1; then
+    node lib/cli/main.js ls quickstart --root notebooks/experiments
   else
-    echo "start: this build has no 'labnote runs' command yet, so there is no runs table to print;" >&2
+    echo "start: this build has no 'labnote ls' command yet, so there is no runs table to print;" >&2
     echo "start: the runs are on disk under notebooks/experiments/quickstart/." >&2
     exit 1
   fi

@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { median, percentile, report, runMain, verdict, type Row, machineNote } from "../core/common";
-import { writeLongRun } from "../../test/browser/fixtures";
+import { writeLongRun, writeRuns } from "../../test/browser/fixtures";
 import { command, launchBrowser, startCommand, openNotebook, setRightSidebarWidth, startLab, writeNotebook } from "../../test/browser/lab";
 
 const RUNS = Number(process.env.LABNOTE_BENCH_RUNS ?? 1000);
@@ -28,39 +28,6 @@ function fmt(ms: number): string {
   return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
-/** Write `n` finished runs the way the store lays them out. */
-function writeRuns(root: string, experiment: string, n: number): void {
-  const statuses = ["completed", "completed", "completed", "failed", "interrupted"];
-  for (let i = 1; i <= n; i++) {
-    const dir = path.join(root, "experiments", experiment, String(i));
-    mkdirSync(dir, { recursive: true });
-    const start = Date.now() - (n - i) * 60_000;
-    const lr = [0.1, 0.03, 0.01, 0.003][i % 4];
-    const rec = {
-      format: 1,
-      id: `${experiment}/${i}`,
-      experiment,
-      number: i,
-      name: `trial ${i}`,
-      status: statuses[i % statuses.length],
-      tags: i % 7 ? [] : ["sweep"],
-      startTime: start,
-      endTime: start + 1000 + (i % 97) * 350,
-      duration: 1000 + (i % 97) * 350,
-      heartbeat: start + 1000,
-      config: { lr, batch: [32, 64, 128][i % 3], epochs: 10, optimizer: { name: i % 2 ? "adam" : "sgd", momentum: 0.9 }, seed: i },
-      modified: ["lr", "batch"],
-      added: [],
-      metrics: {
-        loss: { count: 1000, lastStep: 999, last: 0.05 + (i % 13) / 100, min: 0.04, max: 2.3 },
-        accuracy: { count: 1000, lastStep: 999, last: 0.9 + (i % 9) / 100, min: 0.1, max: 0.99 },
-        val_loss: { count: 100, lastStep: 99, last: i % 50 === 0 ? "NaN" : 0.1 + (i % 11) / 100, min: 0.09, max: 2.5 },
-      },
-      artifacts: [],
-    };
-    writeFileSync(path.join(dir, "run.json"), JSON.stringify(rec, null, 2) + "\n");
-  }
-}
 
 const firehose = `import { experiment } from "labnote";
 const exp = await experiment("firehose", { config: { lr: 0.01 } });

@@ -4,6 +4,9 @@
  * cell outputs can read their run's record). Its settings hold the store root the panel reads.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { ICommandPalette, MainAreaWidget } from "@jupyterlab/apputils";
+import { ILauncher } from "@jupyterlab/launcher";
+import { Dashboard } from "./dashboard/widget";
 import { PathExt } from "@jupyterlab/coreutils";
 import { IDocumentManager } from "@jupyterlab/docmanager";
 import { INotebookTracker, type NotebookPanel } from "@jupyterlab/notebook";
@@ -21,6 +24,7 @@ export const PACKAGE = "labnote-jupyterlab";
 /** Command ids. */
 export namespace CommandIDs {
   export const openPanel = "labnote:open-panel";
+  export const openDashboard = `${PACKAGE}:open-dashboard`;
 }
 
 /** A flask with a rising line: the panel's icon. */
@@ -49,7 +53,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
         return undefined;
       }
     };
-    const panel = new ExperimentsPanel({ docManager, contents, stores });
+    const panel = new ExperimentsPanel({ docManager, contents, stores, openDashboard: () => void app.commands.execute(CommandIDs.openDashboard) });
     panel.title.icon = labnoteIcon;
     app.shell.add(panel, "right", { rank: 300 });
     restorer?.add(panel, "labnote-experiments");
@@ -108,4 +112,59 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   },
 };
 
-export default [panelPlugin];
+/**
+ * The `labnote-jupyterlab:dashboard` plugin: the Experiments dashboard in the main area, for the
+ * store under the active notebook's folder (else the panel's root setting under the server root).
+ */
+const dashboardPlugin: JupyterFrontEndPlugin<void> = {
+  id: `${PACKAGE}:dashboard`,
+  description: "The Experiments dashboard: every run of a store in a wide table, in the main area.",
+  autoStart: true,
+  optional: [INotebookTracker, ICommandPalette, ILauncher, ISettingRegistry],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null, palette: ICommandPalette | null, launcher: ILauncher | null, settings: ISettingRegistry | null) => {
+    const stores = new Stores(app.serviceManager.contents);
+    if (settings) {
+      void settings.load(panelPlugin.id).then((s) => {
+        const apply = () => {
+          const v = s.get("root").composite;
+          stores.root = typeof v === "string" ? v : DEFAULT_ROOT;
+        };
+        apply();
+        s.changed.connect(apply);
+      }, () => undefined);
+    }
+    let widget: MainAreaWidget<Dashboard> | undefined;
+    const where = () => {
+      const nb = tracker?.currentWidget;
+      return nb ? PathExt.dirname(nb.context.path) : "";
+    };
+    app.commands.addCommand(CommandIDs.openDashboard, {
+      label: "labnote: Open experiments dashboard",
+      caption: "Every run of the store in a wide table: query, columns, sort, group, select",
+      icon: labnoteIcon,
+      execute: () => {
+        if (!widget || widget.isDisposed) {
+          const content = new Dashboard({
+            store: () => stores.locate(where()).store,
+            describe: () => {
+              const loc = stores.locate(where());
+              return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
+            },
+          });
+          widget = new MainAreaWidget({ content });
+          widget.id = "labnote-dashboard";
+          widget.title.label = "Experiments";
+          widget.title.icon = labnoteIcon;
+          widget.title.closable = true;
+        }
+        if (!widget.isAttached) app.shell.add(widget, "main");
+        else void widget.content.load();
+        app.shell.activateById(widget.id);
+      },
+    });
+    palette?.addItem({ command: CommandIDs.openDashboard, category: "labnote" });
+    launcher?.add({ command: CommandIDs.openDashboard, category: "Other", rank: 1 });
+  },
+};
+
+export default [panelPlugin, dashboardPlugin];

@@ -30,6 +30,8 @@ export interface ExperimentsPanelOptions {
   docManager: IDocumentManager;
   contents: Contents.IManager;
   stores: Stores;
+  /** Opens the experiments dashboard (the History's Dashboard button). */
+  openDashboard?: () => void;
 }
 
 const liveness: Liveness = { dead: (id) => runRegistry.isDead(id) };
@@ -83,6 +85,7 @@ export class ExperimentsPanel extends Panel {
     this._live = new LiveView(artifacts);
     this._liveBox = new Widget({ node: h("div", { class: "jp-labnote-panel-body jp-labnote-live-box" }, [this._hint, this._live.node]) });
     this._table = new HistoryTable();
+    this._table.dashboardRequested.connect(() => options.openDashboard?.());
     this._compare = new CompareView();
     this._detail = new RunDetail(artifacts);
     this._historyBox = new Widget({ node: h("div", { class: "jp-labnote-panel-body jp-labnote-history-box" }, [this._table.node, this._compare.node, this._detail.node]) });

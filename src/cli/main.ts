@@ -5,9 +5,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { isLabnoteError } from "../protocol";
 import { isUsageError, type Command } from "./command";
 
-const NOT_COMMANDS = new Set(["main", "command"]);
+/** Error codes that mean the command line named something wrong: exit code 2. */
+const WRONG_INPUT = new Set(["NOT_FOUND", "INVALID_NAME", "INVALID_VALUE"]);
+
+const NOT_COMMANDS = new Set(["main", "command", "args", "store", "progress"]);
 
 /** Loads the subcommand `name`, or returns undefined when no module of that name exports one. */
 function loadCommand(name: string): Command | undefined {
@@ -93,7 +97,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     console.error(`labnote ${command.name}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    // A wrong id, experiment, path or filter is the caller's to fix, like a usage error.
+    return isLabnoteError(error) && WRONG_INPUT.has(error.code) ? 2 : 1;
   }
 }
 

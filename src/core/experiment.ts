@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { LabnoteError, describe, isPlainObject, checkSegment, type RunRecord } from "../protocol";
+import { LabnoteError, describe, isPlainObject, checkSegment, type RunComparison, type RunRecord } from "../protocol";
+import { bestOf, compareOf, type RunRef } from "./compare";
 import { readHistory, readRunRecord, parseRunId, runDir, type OnUnreadable } from "../history/read";
 import { defaultRoot } from "../history/paths";
 import { FinishedRun } from "../history/finished";
@@ -214,6 +215,30 @@ export class Experiment<C extends object = ConfigObject> {
     const hook = hostHooks().exportNotebook;
     if (!hook) throw new LabnoteError("UNSUPPORTED", "Cannot export the notebook", "exportNotebook() works in a tslab notebook cell, where the kernel knows the notebook");
     return hook(this.#x.info(), options ?? {});
+  }
+
+  /**
+   * The record of the finished (completed) run whose last value of `metric` is lowest
+   * (`"min"`, the default) or highest (`"max"`); undefined when no completed run has a value.
+   * @example
+   * const best = await exp.best("val/acc", "max"); best?.config
+   */
+  async best(metric: string, mode: "min" | "max" = "min"): Promise<RunRecord | undefined> {
+    return bestOf(await this.history(), this.name, metric, mode);
+  }
+
+  /**
+   * Compare runs: the config keys that differ, metric summaries side by side, and how their code
+   * differs (cells and line diffs, each run against the first). In a notebook cell it is shown
+   * as a table too.
+   * @example
+   * const { config, metrics, cells } = await exp.compare("mnist/1", "mnist/2");
+   */
+  async compare(...runs: RunRef[]): Promise<RunComparison> {
+    if (this.ghost) throw new LabnoteError("UNSUPPORTED", "Cannot compare runs", "a ghost experiment writes nothing to read back");
+    const c = compareOf(this.root, this.name, runs);
+    hostHooks().showComparison?.(c);
+    return c;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { RunRecord } from "../protocol";
+import type { RunComparison, RunRecord } from "../protocol";
 import type { Run } from "./run";
 
 /**
@@ -13,6 +13,8 @@ export interface HostHooks {
   exportNotebook?(exp: ExperimentInfo, options: { path?: string }): { snapshot: string; runs: string[] };
   /** Show the runs of an experiment in the cell output; false when there is no cell to show them in. */
   showTable?(experiment: string, records: readonly RunRecord[]): boolean;
+  /** Show a comparison of runs in the cell output; false when there is no cell to show it in. */
+  showComparison?(comparison: RunComparison): boolean;
 }
 
 /** What a host is told of the experiment a run belongs to. */

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabnoteError, RUN_FILES, blobPath, storeError, type ArtifactRecord, type Histogram, type MetricColumns, type MetricPoints, type RunRecord } from "../protocol";
 import { findArtifact } from "./artifacts";
+import { readBlobText } from "./code";
 import { readHistograms, readMetricColumns, readMetricPoints } from "./metrics";
 import { inside } from "./paths";
 
@@ -14,6 +15,11 @@ function readJsonMaybe<T>(file: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A run folder's env.json (host, git, dependencies); `{}` when it has none. */
+export function readRunEnv(dir: string): Record<string, unknown> {
+  return readJsonMaybe<Record<string, unknown>>(path.join(dir, RUN_FILES.env)) ?? {};
 }
 
 /**
@@ -113,7 +119,7 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** Host, git and dependency information captured at the start. */
   env(): Record<string, unknown> {
-    return readJsonMaybe<Record<string, unknown>>(path.join(this.dir, RUN_FILES.env)) ?? {};
+    return readRunEnv(this.dir);
   }
 
   /** The project's source files as they were when the run started. */
@@ -124,15 +130,8 @@ export class FinishedRun<C = Record<string, unknown>> {
 
   /** The notebook cells executed while the run was open, with their source text. */
   cells(): (RunRecord["cells"][number] & { source: string })[] {
-    return this.record.cells.map((c) => {
-      let source = "";
-      try {
-        source = fs.readFileSync(path.join(this.root, blobPath(c.sha256)), "utf8");
-      } catch {
-        /* blob missing: keep the record */
-      }
-      return { ...c, source };
-    });
+    // A missing blob keeps the cell's record, with an empty source.
+    return this.record.cells.map((c) => ({ ...c, source: readBlobText(this.root, c.sha256) ?? "" }));
   }
 
   /** A finished run cannot change. */

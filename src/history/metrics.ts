@@ -73,6 +73,17 @@ function readMetrics<P extends MetricPoints | MetricColumns>(dir: string, runId:
   return out;
 }
 
+/** Reads `want` bytes at `pos` into `buf` (fewer at the end of the file); returns how many. */
+function readAt(fd: number, buf: Buffer, want: number, pos: number): number {
+  let got = 0;
+  while (got < want) {
+    const r = fs.readSync(fd, buf, got, want - got, pos + got);
+    if (r === 0) break;
+    got += r;
+  }
+  return got;
+}
+
 /**
  * A column file's whole points, read a slice at a time into arrays sized from the file's
  * length: no copy of the file is held, and a torn last point is left out.
@@ -92,12 +103,7 @@ function readColumn<P extends MetricPoints | MetricColumns>(file: string, layout
     let at = 0;
     while (at < n) {
       const want = Math.min(n - at, SLICE_POINTS) * POINT_BYTES;
-      let got = 0;
-      while (got < want) {
-        const r = fs.readSync(fd, buf, got, want - got, at * POINT_BYTES + got);
-        if (r === 0) break;
-        got += r;
-      }
+      const got = readAt(fd, buf, want, at * POINT_BYTES);
       const k = decodeColumnInto(buf.subarray(0, got), out, at);
       at += k;
       if (got < want) break;
@@ -141,20 +147,86 @@ export function readHistograms(dir: string, name?: string): Histogram[] {
   return out;
 }
 
+/** A run's metrics to stream: each metric's name, its number of points, and a way to read it a slice at a time. */
+export interface MetricStream {
+  name: string;
+  count: number;
+  /** Hands the points to `visit` in order, at most 65,536 at a time (the same arrays reused). */
+  slices(visit: (p: { steps: ArrayLike<number>; values: ArrayLike<number>; times: ArrayLike<number> }, n: number) => void): void;
+}
+
+/**
+ * The run's metrics as streams, whatever format it has: format 2 columns read a slice at a time
+ * (a 10M-point run is never held in memory), metrics.csv of older runs parsed once.
+ * @example for (const m of metricStreams(dir, id)) m.slices((p, n) => write(p, n));
+ */
+export function metricStreams(dir: string, runId: string): MetricStream[] {
+  const index = readMetricsIndex(dir, runId);
+  if (index === undefined) {
+    return [...readMetricPoints(dir, runId)].map(([name, p]) => ({ name, count: p.steps.length, slices: (visit) => visit(p, p.steps.length) }));
+  }
+  const out: MetricStream[] = [];
+  for (const m of index.metrics) {
+    const file = path.join(dir, metricFiles.column(m.id));
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      continue; // named in the index, never written: the process died in between
+    }
+    const count = Math.floor(size / POINT_BYTES);
+    out.push({ name: m.name, count, slices: (visit) => readColumnSlices(file, count, visit) });
+  }
+  return out;
+}
+
+/** The first `count` points of a column, a slice at a time. */
+function readColumnSlices(file: string, count: number, visit: (p: { steps: number[]; values: number[]; times: number[] }, n: number) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (e) {
+    throw storeError("read", file, e);
+  }
+  try {
+    const per = Math.min(count, SLICE_POINTS);
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, per) * POINT_BYTES);
+    const p = { steps: new Array<number>(per), values: new Array<number>(per), times: new Array<number>(per) };
+    let at = 0;
+    while (at < count) {
+      const want = Math.min(count - at, SLICE_POINTS) * POINT_BYTES;
+      const got = readAt(fd, buf, want, at * POINT_BYTES);
+      const k = decodeColumnInto(buf.subarray(0, got - (got % POINT_BYTES)), p, 0);
+      if (k === 0) break;
+      visit(p, k);
+      at += k;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Rows handed to `write` at a time, so that a run of any length streams. */
 const CSV_ROWS = 1 << 15;
 
 /**
  * The run's metrics as metrics.csv text (`metric,step,value,time`), from whatever format it
- * has, handed to `write` a piece at a time; returns how many points were written.
+ * has, handed to `write` a piece at a time (never the whole run in memory); returns how many
+ * points were written. `progress` hears of each piece's points.
  * @example writeMetricsCsv(dir, "mnist/3", (text) => process.stdout.write(text))
  */
-export function writeMetricsCsv(dir: string, runId: string, write: (text: string) => void): number {
+export function writeMetricsCsv(dir: string, runId: string, write: (text: string) => void, progress?: (points: number) => void): number {
   let count = 0;
   write(METRICS_HEADER);
-  for (const [name, p] of readMetricPoints(dir, runId)) {
-    for (let i = 0; i < p.steps.length; i += CSV_ROWS) write(metricRows(name, p.steps, p.values, p.times, i, Math.min(p.steps.length, i + CSV_ROWS)));
-    count += p.steps.length;
+  for (const m of metricStreams(dir, runId)) {
+    m.slices((p, n) => {
+      for (let i = 0; i < n; i += CSV_ROWS) {
+        const to = Math.min(n, i + CSV_ROWS);
+        write(metricRows(m.name, p.steps, p.values, p.times, i, to));
+        progress?.(to - i);
+      }
+      count += n;
+    });
   }
   return count;
 }

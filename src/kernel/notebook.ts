@@ -13,6 +13,7 @@ import { sha256 } from "../core/util/hash";
 import { warn } from "../core/util/warn";
 import { CardSink } from "../sinks/notebook/card-sink";
 import { ProgressSink } from "../sinks/notebook/progress";
+import { displayComparison } from "../sinks/notebook/compare";
 import { displayTable } from "../sinks/notebook/table";
 import { getBridge, type CellInfo, type KernelBridge } from "./bridge";
 import { startSessionLog } from "./session";
@@ -64,6 +65,11 @@ export function installNotebook(): boolean {
 
   hooks.showTable = (experiment, records) => {
     displayTable(bridge, experiment, records);
+    return true;
+  };
+
+  hooks.showComparison = (comparison) => {
+    displayComparison(bridge, comparison);
     return true;
   };
 

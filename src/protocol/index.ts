@@ -20,3 +20,7 @@ export * from "./layout";
 export * from "./names";
 export * from "./columns";
 export * from "./session";
+export * from "./suggest";
+export * from "./diff";
+export * from "./query";
+export * from "./compare";

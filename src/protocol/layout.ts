@@ -5,6 +5,7 @@
  * <root>/<experiment>/experiment.json
  * <root>/<experiment>/<number>/run.json, metrics.csv, histograms.jsonl, output.log, env.json, sources.json, artifacts/…, checkpoints/…
  * <root>/.blobs/<sha256[0:2]>/<sha256>   sources, cells and resources, stored once by content
+ * <root>/.trash/<experiment>/<number>/   runs removed by `labnote rm`, restorable until `labnote gc`
  * ```
  */
 
@@ -23,6 +24,9 @@ export const EXPERIMENT_FILE = "experiment.json";
 
 /** The folder of content-addressed blobs under the root. */
 export const BLOBS_DIR = ".blobs";
+
+/** Runs removed with `labnote rm`, until `labnote gc` empties it: `<root>/.trash/<experiment>/<number>/`. */
+export const TRASH_DIR = ".trash";
 
 /** A run folder's name is its number: 1, 2, … (no leading zeros). */
 export function isRunFolder(name: string): boolean {

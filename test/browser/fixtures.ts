@@ -1,5 +1,6 @@
-/** Hand-made payloads and bundles, shaped as the kernel side sends them. */
+/** Hand-made payloads and bundles, shaped as the kernel side sends them, and stores written by hand. */
 import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repo } from "./lab";
 import { downsample, MIME, PROTOCOL_VERSION, type RunPayload, type RunStatus } from "../../src/protocol/index";
@@ -94,4 +95,38 @@ export function writeLongRun(root: string, points: number): void {
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 300_000 });
   if (r.status !== 0) throw new Error(`writing the long run failed: ${r.stderr || r.error}`);
+}
+
+/** Write `n` finished runs the way the store lays them out. */
+export function writeRuns(root: string, experiment: string, n: number): void {
+  const statuses = ["completed", "completed", "completed", "failed", "interrupted"];
+  for (let i = 1; i <= n; i++) {
+    const dir = path.join(root, "experiments", experiment, String(i));
+    mkdirSync(dir, { recursive: true });
+    const start = Date.now() - (n - i) * 60_000;
+    const lr = [0.1, 0.03, 0.01, 0.003][i % 4];
+    const rec = {
+      format: 1,
+      id: `${experiment}/${i}`,
+      experiment,
+      number: i,
+      name: `trial ${i}`,
+      status: statuses[i % statuses.length],
+      tags: i % 7 ? [] : ["sweep"],
+      startTime: start,
+      endTime: start + 1000 + (i % 97) * 350,
+      duration: 1000 + (i % 97) * 350,
+      heartbeat: start + 1000,
+      config: { lr, batch: [32, 64, 128][i % 3], epochs: 10, optimizer: { name: i % 2 ? "adam" : "sgd", momentum: 0.9 }, seed: i },
+      modified: ["lr", "batch"],
+      added: [],
+      metrics: {
+        loss: { count: 1000, lastStep: 999, last: 0.05 + (i % 13) / 100, min: 0.04, max: 2.3 },
+        accuracy: { count: 1000, lastStep: 999, last: 0.9 + (i % 9) / 100, min: 0.1, max: 0.99 },
+        val_loss: { count: 100, lastStep: 99, last: i % 50 === 0 ? "NaN" : 0.1 + (i % 11) / 100, min: 0.09, max: 2.5 },
+      },
+      artifacts: [],
+    };
+    writeFileSync(path.join(dir, "run.json"), JSON.stringify(rec, null, 2) + "\n");
+  }
 }

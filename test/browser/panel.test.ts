@@ -152,7 +152,18 @@ describe("labnote in JupyterLab", { timeout: 600_000 }, () => {
     assert.match(await rows.first().innerText(), /higher lr/);
     await page.fill("#jp-labnote-experiments .jp-labnote-filter", "baseline");
     assert.equal(await rows.count(), 1);
+    // The query language of labnote ls --filter: a config key compared as a number.
+    await page.fill("#jp-labnote-experiments .jp-labnote-filter", "lr=0.01 status=completed");
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().innerText(), /baseline/);
+    await page.fill("#jp-labnote-experiments .jp-labnote-filter", "lr<<1");
+    const note = page.locator("#jp-labnote-experiments .jp-labnote-filter-note.jp-labnote-error");
+    await note.waitFor({ state: "visible", timeout: 10_000 });
+    assert.match(await note.innerText(), /unexpected "<" .*\(column 4\)\nlr<<1\n {3}\^/);
+    assert.equal(await rows.count(), 2, "a filter that does not parse filters nothing");
+    await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-filter-error.png") });
     await page.fill("#jp-labnote-experiments .jp-labnote-filter", "");
+    assert.ok(await note.isHidden());
     const boxes = page.locator("#jp-labnote-experiments .jp-labnote-history-table tbody input[type=checkbox]");
     await boxes.nth(0).check();
     await boxes.nth(1).check();

@@ -93,11 +93,42 @@ describe("labnote export", () => {
     }
   });
 
+  it("streams a long run to CSV and JSON: 3M points export under a 40 MB heap, which could not hold them", { timeout: 180_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-export-long-"));
+    try {
+      const exp = await experiment("long", { root: dir, capture: false });
+      const n = 3_000_000;
+      await exp.run(async (run) => {
+        for (let i = 0; i < n; i++) run.log("loss", 1 / (i + 1));
+      });
+      await whenWritten();
+      for (const to of ["csv", "json"]) {
+        const out = path.join(dir, `long.${to}`);
+        const r = spawnSync(process.execPath, ["--max-old-space-size=40", "--import", "tsx", main, "export", "long/1", "--to", to, "--root", dir, "--out", out], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, `labnote export: wrote ${n} points of run long/1 to ${out}\n`, "piped: no progress bar");
+        const fd = fs.openSync(out, "r");
+        const tail = Buffer.alloc(200);
+        const size = fs.fstatSync(fd).size;
+        fs.readSync(fd, tail, 0, 200, size - 200);
+        fs.closeSync(fd);
+        if (to === "csv") assert.match(tail.toString(), new RegExp(`\nloss,${n - 1},${1 / n},\\d+\n$`));
+        else assert.match(tail.toString(), /,\d+\]\}\}\}\]\}\n$/);
+      }
+      const head = fs.readFileSync(path.join(dir, "long.json"), "utf8").slice(0, 4000);
+      assert.match(head, /^\{"format":1,"runs":\[\{"record":\{"format":1,"id":"long\/1".*"metrics":\{"loss":\{"count":3000000,"steps":\[0,1,2,3,/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says clearly what is wrong: an unknown run, a newer format, a bad flag", () => {
     const unknown = labnote("export", "ex/9", "--root", root);
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.err, /^labnote export: No run ex\/9 under .*: .*run\.json: it has no run\.json/);
-    assert.match(labnote("export", "--experiment", "nope", "--root", root).err, /No experiment "nope" under/);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /^labnote export: No run ex\/9: ex has run 1$/m);
+    const nope = labnote("export", "--experiment", "nope", "--root", root);
+    assert.equal(nope.code, 2);
+    assert.match(nope.err, /No experiment "nope" under .*: experiments: "ex"/);
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-export-newer-"));
     try {
       fs.cpSync(root, copy, { recursive: true });
@@ -110,7 +141,7 @@ describe("labnote export", () => {
     }
     const bad = labnote("export", "ex/1", "--to", "parquet", "--root", root);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--to must be csv, notebook or script, not "parquet"/);
+    assert.match(bad.err, /--to must be csv, json, notebook or script, not "parquet"/);
     assert.equal(labnote("export", "--root", root).code, 2);
     assert.match(labnote("export", "ex/1", "--experiment", "ex").err, /a run id or --experiment, not both/);
   });

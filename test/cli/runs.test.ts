@@ -27,14 +27,16 @@ describe("labnote runs", () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it("prints a table with status, duration, the config that varies and last metric values", () => {
+  it("is labnote ls under its earlier name: the same table, with status, duration, the config that varies and last metric values", () => {
     const r = labnote("runs", "--root", root, "--experiment", "sweep");
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split("\n");
     assert.match(lines[0], /^sweep — 3 runs in /);
-    assert.match(lines[1], /^id\s+name\s+status\s+duration\s+config\.lr\s+loss\.last$/, "config.layers does not vary, so it is left out");
-    assert.match(lines[3], /^sweep\/1\s+lr=0\.1\s+completed\s+\S+ s\s+0\.1\s+0\.2$/);
-    assert.match(lines[5], /^sweep\/3\s+bad\s+failed/);
+    assert.match(lines[1], /^#\s+name\s+status\s+started\s+duration\s+lr\s+loss$/, "layers does not vary, so it is left out");
+    assert.match(lines[3], /^1\s+lr=0\.1\s+completed\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\S+ s\s+0\.1\s+0\.2$/);
+    assert.match(lines[5], /^3\s+bad\s+failed/);
+    assert.equal(labnote("ls", "sweep", "--root", root).out, r.out);
+    assert.equal(labnote("runs", "sweep", "--root", root).out, r.out);
   });
 
   it("prints CSV and JSON", () => {
@@ -47,9 +49,14 @@ describe("labnote runs", () => {
 
   it("lists every experiment when none is named, and says clearly when there is none", () => {
     assert.match(labnote("runs", "--root", root).out, /^sweep — 3 runs/);
-    const empty = labnote("runs", "--root", path.join(root, "nothing-here"));
-    assert.equal(empty.code, 1);
-    assert.match(empty.err, /no experiments under/);
+    const missing = labnote("runs", "--root", path.join(root, "nothing-here"));
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /No store at .*nothing-here \(--root\): it does not exist; folders in /);
+    const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-empty-"));
+    const empty = labnote("runs", "--root", emptyDir);
+    fs.rmSync(emptyDir, { recursive: true });
+    assert.equal(empty.code, 2);
+    assert.match(empty.err, /No experiments under /);
     const bad = labnote("runs", "--format", "xml");
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--format must be table, csv or json/);

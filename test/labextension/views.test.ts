@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HistoryRun } from "../../labextension/src/model/store";
 import { artifactAction } from "../../labextension/src/views/artifacts";
-import { columnsFor, configDiff, configKeys, fromText, visibleRuns } from "../../labextension/src/views/columns";
+import { columnsFor, configDiff, configKeys, fromText, parseFilter, visibleRuns } from "../../labextension/src/views/columns";
 
 import { kernelLabel, storeMessage } from "../../labextension/src/views/messages";
 import { metricSummary, seriesRows } from "../../labextension/src/views/series";
@@ -32,6 +32,26 @@ describe("pure views of the panel", () => {
     assert.deepEqual(visibleRuns(runs, cols, "baseline again", { id: "number", desc: false }).map((r) => r.record.number), [10]);
     assert.deepEqual(visibleRuns(runs, cols, "", { id: "metric:loss", desc: true }).map((r) => r.record.number).at(-1), 2);
     assert.deepEqual(visibleRuns(runs, cols, "", { id: "name", desc: false }).map((r) => r.record.name), ["baseline", "baseline again", "higher lr"]);
+  });
+
+  it("filters History with the query language of labnote ls: hidden 64 finds model.hidden=64, lr 0.01 never matches through a loss value", () => {
+    const loss = (last: number) => ({ loss: { count: 5, lastStep: 4, last, min: last, max: 1 } });
+    const runs = [
+      run(1, { config: { lr: 0.01, model: { hidden: 64 } }, metrics: loss(0.3), tags: ["v1"] }),
+      run(2, { config: { lr: 0.05, model: { hidden: 128 } }, metrics: loss(0.01) }),
+      run(3, { config: { lr: 0.01, model: { hidden: 64 } }, metrics: loss(0.02), status: "failed", tags: ["v1"] }),
+    ];
+    const cols = columnsFor(runs);
+    const shown = (f: string) => visibleRuns(runs, cols, f, { id: "number", desc: false }).map((r) => r.record.number);
+    assert.deepEqual(shown("hidden 64"), [1, 3]);
+    assert.deepEqual(shown("lr 0.01"), [1, 3], "run 2's loss is 0.01, its lr is not");
+    assert.deepEqual(shown("lr<0.02 status=completed tag:v1"), [1]);
+    assert.deepEqual(shown("loss.min<0.1"), [2, 3]);
+    assert.deepEqual(shown("failed"), [3]);
+    const bad = parseFilter("lr<<0.1");
+    assert.equal(bad.query, undefined);
+    assert.equal(bad.error?.column, 4);
+    assert.deepEqual(shown("lr<<0.1"), [1, 2, 3], "a filter that does not parse filters nothing; the box shows the error");
   });
 
   it("lists the config keys where compared runs differ, a missing key included", () => {

@@ -2,7 +2,7 @@
  * The History table's columns, and how runs are filtered and sorted by them: pure functions of
  * the runs, so a thousand runs sort in a few milliseconds and the rules are unit-tested.
  */
-import { formatDuration, formatNumber, nonFiniteText, originLabel, provenanceText, type MetricSummary } from "../protocol";
+import { QuerySyntaxError, formatDuration, formatNumber, matchRecord, nonFiniteText, originLabel, parseQuery, provenanceText, type MetricSummary, type Query } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { configText, formatTime } from "./dom";
 
@@ -101,26 +101,31 @@ export function columnsFor(runs: readonly HistoryRun[]): Column[] {
   ];
 }
 
-/** The runs whose text holds every word of `filter`, sorted by `sort`; `hay` caches each run's text. */
+/** A filter as typed: its parsed query, or the syntax error to show under the box; empty text filters nothing. */
+export function parseFilter(text: string): { query?: Query; error?: QuerySyntaxError } {
+  if (text.trim() === "") return {};
+  try {
+    return { query: parseQuery(text) };
+  } catch (e) {
+    if (e instanceof QuerySyntaxError) return { error: e };
+    throw e;
+  }
+}
+
+/**
+ * The runs that match `filter` (the query language of `labnote ls --filter`: `lr<0.01
+ * status=completed tag:v1 name~adam`), sorted by `sort`. A filter that does not parse filters
+ * nothing (the box shows the error).
+ */
 export function visibleRuns(
   runs: readonly HistoryRun[],
   columns: readonly Column[],
-  filter: string,
+  filter: string | Query | undefined,
   sort: { id: string; desc: boolean },
-  hay: WeakMap<HistoryRun, string> = new WeakMap(),
 ): HistoryRun[] {
-  const tokens = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const query = typeof filter === "string" ? parseFilter(filter).query : filter;
   let out = [...runs];
-  if (tokens.length) {
-    out = out.filter((r) => {
-      let text = hay.get(r);
-      if (text === undefined) {
-        text = (columns.map((c) => c.text(r)).join(" ") + " " + r.record.tags.join(" ") + " " + r.id).toLowerCase();
-        hay.set(r, text);
-      }
-      return tokens.every((t) => text!.includes(t));
-    });
-  }
+  if (query && query.terms.length) out = out.filter((r) => matchRecord(query, r.record));
   const col = columns.find((c) => c.id === sort.id);
   if (!col) return out;
   const dir = sort.desc ? -1 : 1;

@@ -8,7 +8,8 @@ import { Signal, type ISignal } from "@lumino/signaling";
 import type { HistoryRun, UnreadableRun } from "../model/store";
 import { recordTiming } from "../timing";
 import { h, setText } from "./dom";
-import { baseColumns, columnsFor, metricTitle, visibleRuns, type Column } from "./columns";
+import { queryProblems } from "../protocol";
+import { baseColumns, columnsFor, metricTitle, parseFilter, visibleRuns, type Column } from "./columns";
 
 /** Every history row is this tall (CSS keeps it so), which lets the table show only the rows in view. */
 const ROW_HEIGHT = 24;
@@ -30,8 +31,9 @@ export class HistoryTable {
 
   constructor() {
     this._experiment = h("select", { class: "jp-labnote-select", title: "Experiment" });
-    this._filter = h("input", { class: "jp-labnote-filter", type: "search", placeholder: "Filter runs (e.g. failed lr 0.1)", spellcheck: "false" });
+    this._filter = h("input", { class: "jp-labnote-filter", type: "search", placeholder: "Filter: lr<0.01 status=completed tag:v1 name~adam", title: "key OP value with = != < <= > >= ~ (config keys, metrics like loss or loss.min, status, name, tag); plain words match names, tags and the status", spellcheck: "false" });
     this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
+    this._dashboard = h("button", { class: "jp-labnote-button jp-labnote-open-dashboard", text: "Dashboard", title: "Open the experiments dashboard: every run in a wide table, in the main area" });
     this._count = h("span", { class: "jp-labnote-history-count" });
     this._unreadableCount = h("summary", { class: "jp-labnote-unreadable-count" });
     this._unreadableList = h("ul", { class: "jp-labnote-unreadable-list" });
@@ -49,8 +51,10 @@ export class HistoryTable {
       });
     });
     this._message = h("div", { class: "jp-labnote-hint jp-labnote-history-message", hidden: "" });
+    this._filterNote = h("pre", { class: "jp-labnote-filter-note", hidden: "" });
     this.node = h("div", { class: "jp-labnote-history" }, [
-      h("div", { class: "jp-labnote-toolbar" }, [this._experiment, this._filter, this._refresh]),
+      h("div", { class: "jp-labnote-toolbar" }, [this._experiment, this._filter, this._refresh, this._dashboard]),
+      this._filterNote,
       this._count,
       this._unreadable,
       this._message,
@@ -62,6 +66,7 @@ export class HistoryTable {
       this._render();
     });
     this._refresh.addEventListener("click", () => this._refreshRequested.emit());
+    this._dashboard.addEventListener("click", () => this._dashboardRequested.emit());
     this._thead.addEventListener("click", (e) => this._onHeaderClick(e));
     this._tbody.addEventListener("click", (e) => this._onBodyClick(e));
   }
@@ -69,6 +74,11 @@ export class HistoryTable {
   /** The user picked another experiment. */
   get experimentChanged(): ISignal<this, string> {
     return this._experimentChanged;
+  }
+
+  /** The user asked for the dashboard. */
+  get dashboardRequested(): ISignal<this, void> {
+    return this._dashboardRequested;
   }
 
   /** The user asked to read the disk again. */
@@ -112,7 +122,6 @@ export class HistoryTable {
    */
   setRuns(runs: HistoryRun[], unreadable: UnreadableRun[] = [], message?: { text: string; error?: boolean }): void {
     this._runs = runs;
-    this._hay = new WeakMap();
     const ids = new Set(runs.map((r) => r.id));
     for (const id of [...this._ticked]) if (!ids.has(id)) this._ticked.delete(id);
     this._columns = columnsFor(runs);
@@ -154,7 +163,9 @@ export class HistoryTable {
       }),
     ]);
     this._thead.replaceChildren(headRow);
-    const visible = visibleRuns(this._runs, cols, this._filter.value, this._sort, this._hay);
+    const filter = parseFilter(this._filter.value);
+    this._showFilterNote(filter);
+    const visible = visibleRuns(this._runs, cols, filter.query, this._sort);
     this._shown = visible;
     this._table.dataset.count = String(visible.length);
     this._renderWindow();
@@ -165,6 +176,15 @@ export class HistoryTable {
     this._count.hidden = this._runs.length === 0;
     this._scroll.hidden = this._runs.length === 0;
     recordTiming("history-render", performance.now() - t0);
+  }
+
+  /** Under the filter box: where the filter is wrong (it then filters nothing), or keys no run has. */
+  private _showFilterNote(filter: ReturnType<typeof parseFilter>): void {
+    const problems = filter.query ? queryProblems(filter.query, this._runs.map((r) => r.record)) : [];
+    const text = filter.error ? `${filter.error.reason} (column ${filter.error.column})\n${this._filter.value}\n${" ".repeat(filter.error.column - 1)}^` : problems.join("\n");
+    this._filterNote.hidden = text === "";
+    this._filterNote.classList.toggle("jp-labnote-error", filter.error !== undefined);
+    setText(this._filterNote, text);
   }
 
   /** Put the rows in view (plus a margin) between two spacers. */
@@ -256,7 +276,7 @@ export class HistoryTable {
   private _table: HTMLTableElement;
   private _scroll: HTMLElement;
   private _shown: HistoryRun[] = [];
-  private _hay = new WeakMap<HistoryRun, string>();
+  private _filterNote: HTMLElement;
   private _frame = 0;
   private _thead: HTMLElement;
   private _tbody: HTMLElement;
@@ -272,6 +292,8 @@ export class HistoryTable {
   private _openedId: string | undefined;
   private _experimentChanged = new Signal<this, string>(this);
   private _refreshRequested = new Signal<this, void>(this);
+  private readonly _dashboardRequested = new Signal<this, void>(this);
+  private readonly _dashboard: HTMLButtonElement;
   private _selectionChanged = new Signal<this, HistoryRun[]>(this);
   private _opened = new Signal<this, HistoryRun>(this);
 }

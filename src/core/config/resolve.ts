@@ -1,4 +1,4 @@
-import { LabnoteError, flattenConfig as flatten, isPlainObject } from "../../protocol";
+import { LabnoteError, editDistance, flattenConfig as flatten, isPlainObject } from "../../protocol";
 
 export { flatten };
 
@@ -127,7 +127,7 @@ export function closestKey(key: string, known: string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
-    const d = distance(key, k);
+    const d = editDistance(key, k);
     if (d < bestD) {
       bestD = d;
       best = k;
@@ -135,16 +135,4 @@ export function closestKey(key: string, known: string[]): string | undefined {
   }
   const leafLength = key.length - key.lastIndexOf(".") - 1;
   return bestD <= Math.max(1, Math.floor(leafLength / 3)) && bestD < leafLength ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur = [i];
-    for (let j = 1; j <= n; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[n];
 }

@@ -5,6 +5,7 @@ import { readSource, type ExperimentStorage, type RunStorage } from "../../core/
 import { sha256 } from "../../core/util/hash";
 import { inside } from "../../history/paths";
 import { runNumbers } from "../../history/read";
+import { lastRemovedNumber } from "../../history/trash";
 import { ensureDir, writeAtomic } from "./atomic";
 import { FileSink } from "./sink";
 
@@ -42,8 +43,10 @@ export class FileStore implements ExperimentStorage {
     let n = this.lastNumber.get(expDir);
     if (n === undefined) {
       ensureDir(expDir);
+      // Numbers of removed runs stay taken: a run restored finds its number free, and an id
+      // never names two different runs.
       const existing = runNumbers(this.root, experiment);
-      n = existing.length ? existing[existing.length - 1] : 0;
+      n = Math.max(existing.length ? existing[existing.length - 1] : 0, lastRemovedNumber(this.root, experiment));
     }
     // Other processes may have taken numbers since: the exclusive mkdir walks past them.
     n++;

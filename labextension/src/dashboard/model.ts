@@ -1,0 +1,163 @@
+/**
+ * The dashboard's runs table as pure functions of the runs: every column (config keys, each
+ * metric's last/min/max), the column chooser's order (keys that vary first), sorting and
+ * grouping. Unit-tested; the widget only renders what these return.
+ */
+import { formatNumber, type MetricSummary } from "../protocol";
+import type { HistoryRun } from "../model/store";
+import { baseColumns, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
+import { configText } from "../views/dom";
+
+/** A dashboard run: a history run and the experiment it belongs to. */
+export type DashboardRun = HistoryRun;
+
+/** A column the chooser lists, and whether it is shown. */
+export interface ColumnChoice {
+  column: Column;
+  /** "run", "config" or "metric": the chooser groups them. */
+  group: "run" | "config" | "metric";
+  /** Config keys whose values differ between the runs come first and are shown by default. */
+  varies: boolean;
+  shown: boolean;
+}
+
+function configValue(json: string | undefined): number | string | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(json);
+    return typeof v === "number" || typeof v === "string" ? v : json;
+  } catch {
+    return json;
+  }
+}
+
+const STATS = ["last", "min", "max"] as const;
+type Stat = (typeof STATS)[number];
+
+function metricColumn(name: string, stat: Stat): Column {
+  return {
+    id: `metric:${name}.${stat}`,
+    label: `${name}.${stat}`,
+    kind: "num",
+    title: `metric ${name}: ${stat}`,
+    value: (r) => r.record.metrics[name]?.[stat],
+    text: (r) => {
+      const s: MetricSummary | undefined = r.record.metrics[name];
+      return s ? formatNumber(s[stat]) : "";
+    },
+    cls: "jp-labnote-num jp-labnote-metric-col",
+  };
+}
+
+/** The run columns of the dashboard: the History's, plus experiment and tags. */
+function runColumns(): Column[] {
+  return [
+    { id: "id", label: "id", kind: "text", title: "<experiment>/<number>", value: (r) => r.id, text: (r) => r.id, cls: "jp-labnote-id" },
+    ...baseColumns().filter((c) => c.id !== "number"),
+    { id: "experiment", label: "experiment", kind: "text", value: (r) => r.record.experiment, text: (r) => r.record.experiment },
+    { id: "tags", label: "tags", kind: "text", value: (r) => r.record.tags.join(", "), text: (r) => r.record.tags.join(", ") },
+  ];
+}
+
+/**
+ * Every column the chooser offers for these runs, in its order: run fields, then config keys
+ * (those that vary first), then each metric's last, min and max. Shown by default: the run
+ * fields, the varying config keys (else the modified ones), and each metric's last value.
+ */
+export function columnChoices(runs: readonly DashboardRun[]): ColumnChoice[] {
+  const allKeys = [...new Set(runs.flatMap((r) => [...r.config.keys()]))];
+  const shownKeys = new Set(configKeys(runs));
+  const varying = new Set(allKeys.filter((k) => new Set(runs.map((r) => r.config.get(k) ?? "\u0000")).size > 1));
+  const keys = [...allKeys].sort((a, b) => Number(varying.has(b)) - Number(varying.has(a)) || a.localeCompare(b));
+  const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort();
+  const run = runColumns().map<ColumnChoice>((column) => ({ column, group: "run", varies: false, shown: column.id !== "experiment" }));
+  const config = keys.map<ColumnChoice>((k) => ({
+    column: {
+      id: `config:${k}`,
+      label: k,
+      title: `config ${k}`,
+      kind: "text",
+      value: (r) => configValue(r.config.get(k)),
+      text: (r) => {
+        const v = r.config.get(k);
+        return v === undefined ? "" : configText(v);
+      },
+      cls: "jp-labnote-config-col",
+    },
+    group: "config",
+    varies: varying.has(k),
+    shown: shownKeys.has(k),
+  }));
+  const metric = metrics.flatMap((m) => STATS.map<ColumnChoice>((stat) => ({ column: metricColumn(m, stat), group: "metric", varies: false, shown: stat === "last" })));
+  return [...run, ...config, ...metric];
+}
+
+/** The tooltip of a metric cell. */
+export function metricCellTitle(r: HistoryRun, columnId: string): string | undefined {
+  const m = /^metric:(.*)\.(last|min|max)$/.exec(columnId);
+  if (!m) return undefined;
+  const s = r.record.metrics[m[1]];
+  return s ? metricTitle(s) : undefined;
+}
+
+/** Filter and sort, as the History does (the same query language). */
+export function dashboardRows(runs: readonly DashboardRun[], columns: readonly Column[], filter: string, sort: { id: string; desc: boolean }): DashboardRun[] {
+  return visibleRuns(runs, columns, filter, sort);
+}
+
+/** What runs can be grouped by: a config key or a tag. */
+export type GroupBy = { kind: "config"; key: string } | { kind: "tag" } | undefined;
+
+/** One group of runs: its label, its runs (in table order), and the best value of the chosen metric. */
+export interface RunGroup {
+  label: string;
+  runs: DashboardRun[];
+  /** The best last value of `metric` among the group's runs, and which run has it. */
+  best?: { value: number; run: string };
+}
+
+/**
+ * Group rows (already filtered and sorted) by a config key's value or by tag (a run with two
+ * tags is in both groups; one with none in "(no tag)"), with the best last value of `metric`
+ * (lowest for `goal: "min"`), groups in the order their first run appears.
+ */
+export function groupRuns(rows: readonly DashboardRun[], by: Exclude<GroupBy, undefined>, metric?: string, goal: "min" | "max" = "min"): RunGroup[] {
+  const groups = new Map<string, RunGroup>();
+  const add = (label: string, r: DashboardRun) => {
+    let g = groups.get(label);
+    if (!g) groups.set(label, (g = { label, runs: [] }));
+    g.runs.push(r);
+    const v = metric === undefined ? undefined : r.record.metrics[metric]?.last;
+    if (typeof v === "number" && Number.isFinite(v) && (g.best === undefined || (goal === "min" ? v < g.best.value : v > g.best.value))) g.best = { value: v, run: r.id };
+  };
+  for (const r of rows) {
+    if (by.kind === "tag") {
+      if (r.record.tags.length === 0) add("(no tag)", r);
+      for (const t of r.record.tags) add(`tag:${t}`, r);
+    } else {
+      const v = r.config.get(by.key);
+      add(v === undefined ? `${by.key} (not set)` : `${by.key}=${configText(v)}`, r);
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The selection after a click on row `index`'s box: a plain click toggles it; a shift-click sets
+ * every row from the last clicked one to this one as this one now is.
+ */
+export function clickSelect(selected: ReadonlySet<string>, rows: readonly { id: string }[], index: number, anchor: number | undefined, shift: boolean): Set<string> {
+  const out = new Set(selected);
+  const id = rows[index]?.id;
+  if (id === undefined) return out;
+  const on = !selected.has(id);
+  if (shift && anchor !== undefined && anchor >= 0 && anchor < rows.length) {
+    const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+    for (let i = a; i <= b; i++) {
+      if (on) out.add(rows[i].id);
+      else out.delete(rows[i].id);
+    }
+  } else if (on) out.add(id);
+  else out.delete(id);
+  return out;
+}

@@ -1,0 +1,387 @@
+/**
+ * The Experiments dashboard, in JupyterLab's main area: every run of a store (all experiments or
+ * one) in a wide table, with the query language of `labnote ls --filter`, a column chooser (the
+ * config keys that vary first), sorting by any column, grouping by a config key or tag with
+ * counts and the group's best value, and rows ticked by checkbox (shift-click for a range).
+ * The id and name columns stay in place while the rest scrolls sideways; only the rows in view
+ * are in the page, so ten thousand runs scroll smoothly. Reading only: nothing here writes.
+ */
+import { Signal, type ISignal } from "@lumino/signaling";
+import { Widget } from "@lumino/widgets";
+import type { Liveness, RunStore } from "../model/store";
+import { h, setText } from "../views/dom";
+import type { Column } from "../views/columns";
+import { parseFilter } from "../views/columns";
+import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
+import { formatNumber } from "../protocol";
+import { CompareView } from "../views/compare";
+import { ParallelView } from "./parallel";
+import { seriesRows } from "../views/series";
+
+/** Charts of at most this many selected runs are drawn. */
+const CHARTED = 10;
+
+/** Every row is this tall (the stylesheet keeps it so): the table renders only the rows in view. */
+export const DASHBOARD_ROW_HEIGHT = 26;
+const OVERSCAN = 10;
+const ALL = "\u0000all";
+const NOBODY: Liveness = { dead: () => false };
+
+/** A row of the table: a group's heading, or a run. */
+type Item = { kind: "group"; label: string; count: number; best?: string } | { kind: "run"; run: DashboardRun; index: number };
+
+/** Where the dashboard reads from. */
+export interface DashboardSource {
+  /** The store (under the active notebook's folder, or the panel's root), or why there is none. */
+  store(): RunStore | undefined;
+  /** Said above the table: which store this is. */
+  describe(): string;
+}
+
+/** The dashboard widget. */
+export class Dashboard extends Widget {
+  constructor(source: DashboardSource) {
+    super({ node: h("div", { class: "jp-labnote-dashboard" }) });
+    this.id = "labnote-dashboard-content";
+    this._source = source;
+    this._experiment = h("select", { class: "jp-labnote-select", title: "Experiment" });
+    this._query = h("input", {
+      class: "jp-labnote-filter jp-labnote-dashboard-query",
+      type: "search",
+      placeholder: "Query: lr<0.01 status=completed tag:v1 name~adam loss.min<0.1 hidden=64",
+      title: "key OP value (= != < <= > >= ~): config keys as dotted (optimizer.lr), metric summaries (loss.min, loss.last), status, name, tag:…; plain words match names and tags",
+      spellcheck: "false",
+    });
+    this._group = h("select", { class: "jp-labnote-select jp-labnote-dashboard-group", title: "Group runs by a config key or by tag" });
+    this._best = h("select", { class: "jp-labnote-select jp-labnote-dashboard-best", title: "The metric whose best last value (lowest or highest) each group shows" });
+    this._columnsButton = h("button", { class: "jp-labnote-button", text: "Columns", title: "Choose the columns" });
+    this._parallelButton = h("button", { class: "jp-labnote-button jp-labnote-parallel-toggle", text: "Parallel coordinates", title: "Show the shown config keys and a metric as parallel axes; drag on an axis to filter the table" });
+    this._parallel.node.hidden = true;
+    this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
+    this._where = h("div", { class: "jp-labnote-dashboard-where" });
+    this._error = h("pre", { class: "jp-labnote-filter-note", hidden: "" });
+    this._count = h("div", { class: "jp-labnote-history-count jp-labnote-dashboard-count" });
+    this._chooser = h("div", { class: "jp-labnote-dashboard-chooser", hidden: "" });
+    this._thead = h("thead");
+    this._tbody = h("tbody");
+    this._table = h("table", { class: "jp-labnote-table jp-labnote-dashboard-table" }, [this._thead, this._tbody]);
+    this._scroll = h("div", { class: "jp-labnote-dashboard-scroll" }, [this._table]);
+    this.node.append(
+      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._parallelButton, this._refresh]),
+      this._where,
+      this._error,
+      this._count,
+      this._chooser,
+      this._parallel.node,
+      this._scroll,
+      h("div", { class: "jp-labnote-dashboard-compare" }, [this._compare.node]),
+    );
+    this._scroll.addEventListener("scroll", () => {
+      if (this._frame) return;
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this._renderWindow();
+      });
+    });
+    this._query.addEventListener("input", () => this._update());
+    this._experiment.addEventListener("change", () => void this.load());
+    this._group.addEventListener("change", () => this._update());
+    this._best.addEventListener("change", () => this._update());
+    this._refresh.addEventListener("click", () => {
+      this._source.store()?.forget();
+      void this.load();
+    });
+    this._parallelButton.addEventListener("click", () => {
+      this._parallel.node.hidden = !this._parallel.node.hidden;
+      this._update();
+    });
+    this._parallel.changed.connect(() => this._update());
+    this._parallel.brushed.connect(() => this._update());
+    this._columnsButton.addEventListener("click", () => {
+      this._chooser.hidden = !this._chooser.hidden;
+    });
+    this._chooser.addEventListener("change", (e) => {
+      const box = e.target as HTMLInputElement;
+      const choice = this._choices.find((c) => c.column.id === box.dataset.col);
+      if (choice) choice.shown = box.checked;
+      this._update();
+    });
+    this._thead.addEventListener("click", (e) => {
+      const th = (e.target as HTMLElement).closest("th[data-col]") as HTMLElement | null;
+      if (!th || th.dataset.col === "select") return;
+      const id = th.dataset.col!;
+      this._sort = this._sort.id === id ? { id, desc: !this._sort.desc } : { id, desc: false };
+      this._update();
+    });
+    this._tbody.addEventListener("click", (e) => {
+      const box = e.target as HTMLElement;
+      if (!(box instanceof HTMLInputElement)) return;
+      const index = Number(box.dataset.index);
+      this._selected = clickSelect(this._selected, this._runRows, index, this._anchor, (e as MouseEvent).shiftKey);
+      this._anchor = index;
+      this._renderWindow(true);
+      this._renderCount();
+      this._selectionChanged.emit(this.selected);
+      void this._showCompare();
+    });
+  }
+
+  /** The selected runs' metrics overlaid, one chart per metric, and where their config differs. */
+  private async _showCompare(): Promise<void> {
+    const store = this._source.store();
+    const runs = this.selected.slice(0, CHARTED);
+    const token = ++this._compareToken;
+    if (!store || runs.length < 2) {
+      this._compare.show([]);
+      return;
+    }
+    const series = await Promise.all(runs.map(async (run) => ({ run, metrics: [...(await store.series(run))].map(([name, s]) => ({ name, rows: seriesRows(run.id, s) })) })));
+    if (token === this._compareToken) this._compare.show(series);
+  }
+
+  override dispose(): void {
+    this._compare.dispose();
+    super.dispose();
+  }
+
+  /** The ticked runs, in table order. */
+  get selected(): DashboardRun[] {
+    return this._runRows.filter((r) => this._selected.has(r.id));
+  }
+
+  get selectionChanged(): ISignal<this, DashboardRun[]> {
+    return this._selectionChanged;
+  }
+
+  /** Read the store: its experiments, then the runs of the one chosen (or of all). */
+  async load(): Promise<void> {
+    const store = this._source.store();
+    setText(this._where, this._source.describe());
+    if (!store) {
+      this._runs = [];
+      this._update();
+      return;
+    }
+    const listed = await store.experiments();
+    const experiments = listed.ok ? [...listed.experiments].sort() : [];
+    const current = this._experiment.value || ALL;
+    this._experiment.replaceChildren(h("option", { value: ALL, text: `All experiments (${experiments.length})` }), ...experiments.map((e) => h("option", { value: e, text: e })));
+    this._experiment.value = current === ALL || experiments.includes(current) ? current : ALL;
+    if (!listed.ok) setText(this._where, `${this._source.describe()} — ${listed.failure.missing ? "no runs yet" : listed.failure.message}`);
+    const chosen = this._experiment.value === ALL ? experiments : [this._experiment.value];
+    const runs: DashboardRun[] = [];
+    let unreadable = 0;
+    for (const e of chosen) {
+      const r = await store.runs(e, NOBODY);
+      if (!r.ok) continue;
+      runs.push(...r.runs);
+      unreadable += r.unreadable.length;
+    }
+    this._runs = runs;
+    this._unreadable = unreadable;
+    this._choices = mergeChoices(this._choices, columnChoices(runs));
+    this._fillGroupChoices();
+    this._parallel.setMetrics([...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort());
+    this._renderChooser();
+    this._update();
+  }
+
+  /** The runs on screen, for tests and the page: filtered and sorted. */
+  get rows(): readonly DashboardRun[] {
+    return this._runRows;
+  }
+
+  protected override onAfterAttach(): void {
+    void this.load();
+  }
+
+  private _columns(): Column[] {
+    return this._choices.filter((c) => c.shown).map((c) => c.column);
+  }
+
+  private _allColumns(): Column[] {
+    return this._choices.map((c) => c.column);
+  }
+
+  private _fillGroupChoices(): void {
+    const current = this._group.value;
+    const keys = this._choices.filter((c) => c.group === "config").map((c) => c.column.label);
+    this._group.replaceChildren(h("option", { value: "", text: "nothing" }), h("option", { value: "tag", text: "tag" }), ...keys.map((k) => h("option", { value: `config:${k}`, text: k })));
+    this._group.value = [...this._group.options].some((o) => o.value === current) ? current : "";
+    const bestNow = this._best.value;
+    const metrics = [...new Set(this._runs.flatMap((r) => Object.keys(r.record.metrics)))].sort();
+    this._best.replaceChildren(...metrics.flatMap((m) => [h("option", { value: `min:${m}`, text: `lowest ${m}` }), h("option", { value: `max:${m}`, text: `highest ${m}` })]));
+    if ([...this._best.options].some((o) => o.value === bestNow)) this._best.value = bestNow;
+  }
+
+  private _groupBy(): GroupBy {
+    const v = this._group.value;
+    if (v === "tag") return { kind: "tag" };
+    if (v.startsWith("config:")) return { kind: "config", key: v.slice("config:".length) };
+    return undefined;
+  }
+
+  /** Filter, sort and group again, then render. */
+  private _update(): void {
+    const { error } = parseFilter(this._query.value);
+    this._error.hidden = !error;
+    if (error) setText(this._error, error.message);
+    this._runRows = dashboardRows(this._runs, this._allColumns(), error ? "" : this._query.value, this._sort);
+    if (!this._parallel.node.hidden) {
+      // The axes: the config keys shown as columns, then the chosen metric; brushes filter the table.
+      const axes = this._choices.filter((c) => c.group === "config" && c.shown).map((c) => c.column.id);
+      const metric = this._parallel.metricAxis;
+      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes);
+      const inside = this._parallel.inside();
+      if (inside) this._runRows = this._runRows.filter((r) => inside.has(r.id));
+    }
+    const by = this._groupBy();
+    this._best.hidden = by === undefined;
+    this._group.closest("div")?.classList.toggle("jp-labnote-grouped", by !== undefined);
+    const items: Item[] = [];
+    if (by === undefined) this._runRows.forEach((run, index) => items.push({ kind: "run", run, index }));
+    else {
+      const index = new Map(this._runRows.map((r, i) => [r.id, i]));
+      const [goal, metric] = this._best.value ? [this._best.value.slice(0, 3) as "min" | "max", this._best.value.slice(4)] : ["min" as const, undefined];
+      for (const g of groupRuns(this._runRows, by, metric, goal)) {
+        items.push({ kind: "group", label: g.label, count: g.runs.length, best: g.best && metric ? `${goal === "min" ? "lowest" : "highest"} ${metric} ${formatNumber(g.best.value)} (${g.best.run})` : undefined });
+        for (const run of g.runs) items.push({ kind: "run", run, index: index.get(run.id)! });
+      }
+    }
+    this._items = items;
+    this._renderHead();
+    this._renderCount();
+    this._renderWindow(true);
+  }
+
+  private _renderCount(): void {
+    const parts = [`${this._runRows.length} of ${this._runs.length} runs`];
+    if (this._selected.size) parts.push(`${this.selected.length} selected`);
+    if (this._unreadable) parts.push(`${this._unreadable} unreadable`);
+    setText(this._count, parts.join(" · "));
+  }
+
+  private _renderChooser(): void {
+    const section = (title: string, choices: ColumnChoice[]) =>
+      h("fieldset", { class: "jp-labnote-dashboard-choices" }, [
+        h("legend", { text: title }),
+        ...choices.map((c) => {
+          const box = h("input", { type: "checkbox", "data-col": c.column.id });
+          box.checked = c.shown;
+          return h("label", { class: c.varies ? "jp-labnote-varies" : "", title: c.varies ? "varies between the runs" : "" }, [box, ` ${c.column.label}`]);
+        }),
+      ]);
+    this._chooser.replaceChildren(
+      section("Run", this._choices.filter((c) => c.group === "run")),
+      section("Config (varying keys first)", this._choices.filter((c) => c.group === "config")),
+      section("Metrics", this._choices.filter((c) => c.group === "metric")),
+    );
+  }
+
+  private _renderHead(): void {
+    const cols = this._columns();
+    const tr = h("tr");
+    tr.append(h("th", { class: "jp-labnote-sticky jp-labnote-sticky-0", "data-col": "select" }));
+    for (const c of cols) tr.append(this._th(c, sticky(c.id)));
+    this._thead.replaceChildren(tr);
+  }
+
+  private _th(c: Column, extra: string): HTMLTableCellElement {
+    const arrow = this._sort.id === c.id ? (this._sort.desc ? " ▾" : " ▴") : "";
+    return h("th", { class: `${c.cls ?? ""} ${extra}`.trim(), "data-col": c.id, title: c.title ?? c.label, text: c.label + arrow });
+  }
+
+  /** Render the rows in view (all of them are only spacer height otherwise). */
+  private _renderWindow(force = false): void {
+    const total = this._items.length;
+    const top = this._scroll.scrollTop;
+    const height = this._scroll.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / DASHBOARD_ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(total, Math.ceil((top + height) / DASHBOARD_ROW_HEIGHT) + OVERSCAN);
+    if (!force && first === this._window[0] && last === this._window[1]) return;
+    this._window = [first, last];
+    const cols = this._columns();
+    const span = cols.length + 1;
+    const rows: HTMLElement[] = [];
+    if (first > 0) rows.push(spacer(first * DASHBOARD_ROW_HEIGHT, span));
+    for (let i = first; i < last; i++) {
+      const item = this._items[i];
+      if (item.kind === "group") {
+        rows.push(
+          h("tr", { class: "jp-labnote-dashboard-grouprow" }, [
+            h("td", { colspan: String(span) }, [h("span", { class: "jp-labnote-sticky-text", text: `${item.label} · ${item.count} run${item.count === 1 ? "" : "s"}${item.best ? ` · ${item.best}` : ""}` })]),
+          ]),
+        );
+        continue;
+      }
+      const r = item.run;
+      const box = h("input", { type: "checkbox", "data-index": String(item.index), title: "Select (shift-click selects a range)" });
+      box.checked = this._selected.has(r.id);
+      const tr = h("tr", { "data-id": r.id, class: `jp-labnote-status-row-${r.record.status}` }, [
+        h("td", { class: "jp-labnote-sticky jp-labnote-sticky-0" }, [box]),
+      ]);
+      for (const c of cols) {
+        const td = h("td", { class: `${c.cls ?? ""} ${sticky(c.id)}${c.id === "status" ? ` jp-labnote-status-text jp-labnote-status-${r.record.status}` : ""}`.trim(), text: c.text(r) });
+        const title = metricCellTitle(r, c.id);
+        if (title) td.title = title;
+        tr.append(td);
+      }
+      rows.push(tr);
+    }
+    if (last < total) rows.push(spacer((total - last) * DASHBOARD_ROW_HEIGHT, span));
+    this._tbody.replaceChildren(...rows);
+    this._table.dataset.count = String(this._runRows.length);
+  }
+
+  private readonly _source: DashboardSource;
+  private readonly _experiment: HTMLSelectElement;
+  private readonly _query: HTMLInputElement;
+  private readonly _group: HTMLSelectElement;
+  private readonly _best: HTMLSelectElement;
+  private readonly _columnsButton: HTMLButtonElement;
+  private readonly _refresh: HTMLButtonElement;
+  private readonly _where: HTMLElement;
+  private readonly _error: HTMLElement;
+  private readonly _count: HTMLElement;
+  private readonly _chooser: HTMLElement;
+  private readonly _thead: HTMLTableSectionElement;
+  private readonly _tbody: HTMLTableSectionElement;
+  private readonly _table: HTMLTableElement;
+  private readonly _scroll: HTMLElement;
+  private _runs: DashboardRun[] = [];
+  private _runRows: DashboardRun[] = [];
+  private _items: Item[] = [];
+  private _choices: ColumnChoice[] = [];
+  private _unreadable = 0;
+  private _sort = { id: "start", desc: true };
+  private _selected = new Set<string>();
+  private _anchor: number | undefined;
+  private _window: [number, number] = [-1, -1];
+  private _frame = 0;
+  private readonly _selectionChanged = new Signal<this, DashboardRun[]>(this);
+  private readonly _compare = new CompareView();
+  private readonly _parallel = new ParallelView();
+  private readonly _parallelButton: HTMLButtonElement;
+  private _compareToken = 0;
+}
+
+/** The id and name columns stay in place while the table scrolls sideways. */
+function sticky(id: string): string {
+  return id === "id" ? "jp-labnote-sticky jp-labnote-sticky-1" : id === "name" ? "jp-labnote-sticky jp-labnote-sticky-2" : "";
+}
+
+function spacer(height: number, span: number): HTMLTableRowElement {
+  const tr = h("tr", { class: "jp-labnote-spacer" }, [h("td", { colspan: String(span) })]);
+  tr.style.height = `${height}px`;
+  return tr;
+}
+
+/** New choices for new runs, keeping what the person chose to show or hide. */
+function mergeChoices(old: readonly ColumnChoice[], fresh: ColumnChoice[]): ColumnChoice[] {
+  const before = new Map(old.map((c) => [c.column.id, c.shown]));
+  for (const c of fresh) {
+    const shown = before.get(c.column.id);
+    if (shown !== undefined) c.shown = shown;
+  }
+  return fresh;
+}
