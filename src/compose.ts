@@ -5,6 +5,8 @@
  */
 import * as path from "node:path";
 import { Experiment, type ExperimentOptions } from "./core/experiment";
+import { hostHooks } from "./core/hooks";
+import { LabnoteError } from "./protocol";
 import type { ConfigObject } from "./core/config/resolve";
 import { defaultRoot } from "./history/paths";
 import { FileStore } from "./sinks/file/store";
@@ -16,6 +18,20 @@ import { FileStore } from "./sinks/file/store";
  */
 export async function experiment<C extends object = ConfigObject>(name: string, options: ExperimentOptions<C> = {}): Promise<Experiment<C>> {
   return openExperiment(name, options);
+}
+
+/**
+ * In a notebook: store a snapshot of the saved notebook file in the history under `root`
+ * (default: `LABNOTE_DIR`, else `experiments`) and link this kernel session's runs there to it;
+ * the same as `exp.exportNotebook()` without an experiment at hand (the panel's Export notebook
+ * button calls it).
+ * @example
+ * const { snapshot, runs } = await exportNotebook();
+ */
+export async function exportNotebook(options: { root?: string; path?: string } = {}): Promise<{ snapshot: string; runs: string[] }> {
+  const hook = hostHooks().exportNotebook;
+  if (!hook) throw new LabnoteError("UNSUPPORTED", "Cannot export the notebook", "exportNotebook() works in a tslab notebook cell, where the kernel knows the notebook");
+  return hook({ name: "", root: path.resolve(options?.root ?? defaultRoot()) }, { path: options?.path });
 }
 
 /** {@link experiment} without awaiting, for synchronous APIs layered on labnote. */

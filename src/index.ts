@@ -5,7 +5,7 @@
  * const exp = await experiment("mnist", { config: { lr: 0.01, epochs: 10 } });
  * await exp.run(async (run) => { for (let e = 0; e < run.config.epochs; e++) run.log("loss", 1 / (e + 1)); });
  */
-export { experiment } from "./compose";
+export { experiment, exportNotebook } from "./compose";
 export { Experiment } from "./core/experiment";
 export type { ExperimentOptions, StartOptions, CaptureOptions, RunCallback, Captured } from "./core/experiment";
 export { Run } from "./core/run";

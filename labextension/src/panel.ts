@@ -7,7 +7,7 @@
 import { PathExt } from "@jupyterlab/coreutils";
 import type { IDocumentManager } from "@jupyterlab/docmanager";
 import type { NotebookPanel } from "@jupyterlab/notebook";
-import type { Contents } from "@jupyterlab/services";
+import type { Contents, Kernel } from "@jupyterlab/services";
 import type { Message } from "@lumino/messaging";
 import { Panel, Widget } from "@lumino/widgets";
 import type { LiveRun, LiveRuns } from "./model/live";
@@ -34,6 +34,32 @@ export interface ExperimentsPanelOptions {
 
 const liveness: Liveness = { dead: (id) => runRegistry.isDead(id) };
 
+/** What the kernel prints before the export's result. */
+const EXPORT_MARK = "labnote-export-result ";
+
+/** Runs labnote's exportNotebook() in `kernel` (cwd: the notebook's folder) and reads its result. */
+async function exportThroughKernel(kernel: Kernel.IKernelConnection, notebook: string, root: string | undefined): Promise<{ snapshot: string; runs: string[] }> {
+  const options = JSON.stringify(root ? { path: notebook, root } : { path: notebook });
+  const code = [
+    "// labnote: ignore",
+    `{ const r = await (await import("labnote")).exportNotebook(${options}); console.log(${JSON.stringify(EXPORT_MARK)} + JSON.stringify(r)); }`,
+  ].join("\n");
+  const future = kernel.requestExecute({ code, silent: false, store_history: false, allow_stdin: false });
+  let out = "";
+  let err = "";
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type !== "stream") return;
+    const content = msg.content as { name?: string; text?: string };
+    if (content.name === "stderr") err += content.text ?? "";
+    else out += content.text ?? "";
+  };
+  await future.done;
+  const line = out.split("\n").find((l) => l.startsWith(EXPORT_MARK));
+  if (!line) throw new Error(err.trim().split("\n").find((l) => /Error|labnote/.test(l)) ?? (err.trim() || "the kernel gave no answer (is labnote installed beside the notebook?)"));
+  const result = JSON.parse(line.slice(EXPORT_MARK.length)) as { snapshot: string; runs: string[] };
+  return result;
+}
+
 /** The Experiments side panel. */
 export class ExperimentsPanel extends Panel {
   constructor(options: ExperimentsPanelOptions) {
@@ -59,6 +85,7 @@ export class ExperimentsPanel extends Panel {
     this.addWidget(this._historyBox);
 
     this._header.tabRequested.connect((_, tab) => this._setTab(tab));
+    this._header.exportRequested.connect(() => void this._exportNotebook());
     this._table.experimentChanged.connect((_, name) => {
       if (this._notebook) this._picked.set(this._notebook.context.path, name);
       void this._loadHistory();
@@ -248,6 +275,31 @@ export class ExperimentsPanel extends Panel {
     if (token !== this._historyToken) return;
     if (!runs.ok) this._table.setRuns([], [], storeMessage({ ...loc, root: `${loc.root}/${name}` }, runs.failure));
     else this._table.setRuns(runs.runs, runs.unreadable, runs.runs.length ? undefined : { text: `No readable runs of ${name} on disk.` });
+  }
+
+  /**
+   * Export notebook: save the notebook, then have its kernel store the saved file as a snapshot
+   * and link this session's runs to it (the kernel knows them, and the store's hidden folders
+   * are out of the contents API's reach). The request's first line keeps it out of the session log.
+   */
+  private async _exportNotebook(): Promise<void> {
+    const nb = this._notebook;
+    const kernel = nb?.sessionContext.session?.kernel;
+    if (!nb || !kernel) {
+      this._header.setExportState("Start the notebook's kernel first: the kernel stores the snapshot.", "error");
+      return;
+    }
+    this._header.setExportState("Saving the notebook…", "busy");
+    try {
+      await nb.context.save();
+      this._header.setExportState("Storing the snapshot (waiting for the kernel)…", "busy");
+      const result = await exportThroughKernel(kernel, PathExt.basename(nb.context.path), this._model?.root);
+      const name = PathExt.basename(result.snapshot);
+      this._header.setExportState(`Snapshot ${name.slice(0, 12)}… stored, ${result.runs.length} run${result.runs.length === 1 ? "" : "s"} linked`, "done");
+      this._historyStale = true;
+    } catch (e) {
+      this._header.setExportState(`Export failed: ${e instanceof Error ? e.message : String(e)}`, "error");
+    }
   }
 
   private async _showCompare(runs: HistoryRun[]): Promise<void> {

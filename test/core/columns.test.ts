@@ -150,7 +150,7 @@ describe("a store written by the previous version (format 1: metrics.csv only)",
     const r = spawnSync(process.execPath, ["--import", "tsx", main, "runs", "--root", root, "--experiment", "mnist"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^mnist — 2 runs in /);
-    assert.match(r.stdout, /mnist\/1\s+baseline\s+completed/);
+    assert.match(r.stdout, /^1\s+baseline\s+completed\s/m);
     assert.match(r.stdout, /mnist\/2\s+bad\s+failed/);
     assert.equal(r.stderr, "");
     // reading never writes: no format-2 files appear in an old store

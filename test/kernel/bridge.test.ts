@@ -3,7 +3,10 @@
  * lifecycle (finish, throw, rejected top-level await, compile error, interrupt), shutdown, and
  * loading from folders with another tslab copy or none.
  *
- * Cells require the compiled bridge (lib/kernel/bridge.js) by absolute path.
+ * Cells require the compiled bridge (lib/kernel/bridge.js) by absolute path. Every kernel here
+ * runs without labnote's preload (LABNOTE_PRELOAD=0), as a kernel registered by tslab's own
+ * installer does: these tests are about a bridge loaded from inside a cell. The preload's path
+ * (the bridge hooked before the first cell) is tested in test/notebooks/lineage.test.ts.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -24,6 +27,7 @@ import {
 } from "../helpers";
 
 const BRIDGE = path.join(repoRoot, "lib", "kernel", "bridge.js");
+const NO_PRELOAD = { LABNOTE_PRELOAD: "0" };
 const SOURCE = path.join(repoRoot, "src", "kernel", "bridge.ts");
 
 /** Builds lib/ when the compiled bridge is missing or older than its source. */
@@ -136,7 +140,7 @@ describe("the tslab bridge in a real kernel", () => {
   before(async () => {
     ensureBuilt();
     dir = tempDir("kernel");
-    kernel = await KernelSession.start({ cwd: dir, notebookPath: path.join(dir, "demo.ipynb") });
+    kernel = await KernelSession.start({ cwd: dir, env: NO_PRELOAD, notebookPath: path.join(dir, "demo.ipynb") });
     installed = await kernel.execute(install);
   });
   after(async () => {
@@ -354,7 +358,7 @@ describe("the tslab bridge loaded from elsewhere", () => {
     fs.writeFileSync(path.join(decoy, "dist", "public.js"), "exports.jupyter = require('./jupyter');\nexports.versions = { tslab: '0.0.1' };\n");
     fs.cpSync(lib, path.join(dir, "decoy", "lib"), { recursive: true });
     decoyLib = path.join(dir, "decoy", "lib", "kernel", "bridge.js");
-    kernel = await KernelSession.start({ cwd: dir });
+    kernel = await KernelSession.start({ cwd: dir, env: NO_PRELOAD });
   });
   after(async () => {
     await kernel?.shutdown();
@@ -397,7 +401,7 @@ describe("the tslab bridge without Node's inspector", () => {
   before(async () => {
     ensureBuilt();
     dir = tempDir("noinspector");
-    kernel = await KernelSession.start({ cwd: dir });
+    kernel = await KernelSession.start({ cwd: dir, env: NO_PRELOAD });
   });
   after(async () => {
     await kernel?.shutdown();
@@ -425,7 +429,7 @@ describe("the tslab bridge in a tslab whose internals differ", () => {
   before(async () => {
     ensureBuilt();
     dir = tempDir("differ");
-    kernel = await KernelSession.start({ cwd: dir });
+    kernel = await KernelSession.start({ cwd: dir, env: NO_PRELOAD });
   });
   after(async () => {
     await kernel?.shutdown();
@@ -490,7 +494,7 @@ while idle < len(ids):
 kc.stop_channels(); km.shutdown_kernel(now=True)
 `;
       const cells = [first, "console.log('second')", "console.log('third')"];
-      const run = spawnSync(venvPython(), ["-c", script, dir, JSON.stringify(cells)], { encoding: "utf8", timeout: 120_000 });
+      const run = spawnSync(venvPython(), ["-c", script, dir, JSON.stringify(cells)], { encoding: "utf8", timeout: 120_000, env: { ...process.env, ...NO_PRELOAD } });
       assert.equal(run.status, 0, run.stderr);
       const events = run.stdout
         .trim()
@@ -535,7 +539,7 @@ kc.stop_channels()
 km.shutdown_kernel(now=False)
 print(json.dumps({"status": reply["content"]["status"]}))
 `;
-      const run = spawnSync(venvPython(), ["-c", script, dir, cell], { encoding: "utf8", timeout: 120_000 });
+      const run = spawnSync(venvPython(), ["-c", script, dir, cell], { encoding: "utf8", timeout: 120_000, env: { ...process.env, ...NO_PRELOAD } });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}").status, "ok");
       assert.equal(fs.readFileSync(marker, "utf8"), "called");
@@ -572,7 +576,7 @@ bridge.display({ "text/plain": "running" }, "status-1");`;
       };
       const file = path.join(dir, "final.ipynb");
       fs.writeFileSync(file, JSON.stringify(notebook));
-      const { notebook: done } = await executeNotebook(file);
+      const { notebook: done } = await executeNotebook(file, { env: NO_PRELOAD });
       const texts = done.cells.map((cell) =>
         (cell.outputs ?? []).filter((o) => o.output_type === "display_data").map((o) => String(o.data["text/plain"])),
       );

@@ -293,6 +293,27 @@ describe("the session log in live kernels", () => {
     assert.match(JSON.parse(r.stdout).cells[0].source, /the session log starts where labnote was imported: earlier cells are missing/i);
   });
 
+  it("keeps a spanning run's lineage current while it is open, up to the cell that ended it", async () => {
+    const { dir, run } = await start("lineage-span");
+    await run(`import { experiment } from "labnote";\nconst exp = await experiment("span");`);
+    await run(`const long = await exp.start({ name: "long", span: true });`);
+    const root = path.join(dir, "experiments");
+    await run(`long.log("x", 1);`);
+    // The record is rewritten at each cell start; wait for the writer.
+    const deadline = Date.now() + 10_000;
+    while (readRecord(root, "span", 1).lineage?.to !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(readRecord(root, "span", 1).lineage?.to, 3);
+    await run(`await long.end();`);
+    await run(`const after = 1;`);
+    const rec = readRecord(root, "span", 1);
+    assert.equal(rec.status, "completed");
+    assert.equal(rec.lineage?.to, 4);
+    const code = runCode(root, rec);
+    assert.equal(code.source, "lineage");
+    assert.deepEqual(code.cells.map((c) => c.source.split("\n")[0]), [`import { experiment } from "labnote";`, `const long = await exp.start({ name: "long", span: true });`, `long.log("x", 1);`, `await long.end();`]);
+    assert.equal(sessionOf(root).entries.length, 5, "cells after the run are logged too");
+  });
+
   it("keeps no session log and no lineage with capture: { lineage: false }", async () => {
     const { dir, run } = await start("lineage-off");
     await run(`import { experiment } from "labnote";\nconst exp = await experiment("off", { capture: { lineage: false } });`);

@@ -1,0 +1,80 @@
+/**
+ * The panel's Export notebook button: real JupyterLab, real tslab kernel, Chromium. The notebook
+ * is saved first (so the snapshot holds what the person sees, outputs included), the kernel
+ * stores it under the store's `.snapshots/` with the links to this session's runs, and a second
+ * click stores nothing new.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { command, launchBrowser, openNotebook, openPanel, repo, startLab, writeNotebook, type Lab } from "./lab";
+
+const SHOTS = path.join(repo, "screenshots");
+
+describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
+  let lab: Lab;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    lab = await startLab();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+
+  it("saves the notebook, stores its snapshot with outputs linked to the session's runs, and stores nothing new the second time", async () => {
+    writeNotebook(path.join(lab.root, "exported.ipynb"), [
+      `import { experiment } from "labnote";\nconst exp = await experiment("exported");`,
+      `await exp.run((run) => { for (let i = 0; i < 5; i++) run.log("loss", 1 / (i + 1)); }, { name: "first" });`,
+      `console.log("printed-" + (6 * 7));`,
+      `// labnote: ignore\nconst token = "hidden-" + "value"; console.log(token);`,
+    ]);
+    await openNotebook(page, lab, "exported.ipynb");
+    await openPanel(page);
+    await command(page, "notebook:run-all-cells");
+    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="completed"]', { timeout: 120_000 });
+    const button = page.locator("#jp-labnote-experiments .jp-labnote-export");
+    await button.waitFor({ state: "visible" });
+    assert.equal(await button.isDisabled(), false);
+    await button.click();
+    const status = page.locator('#jp-labnote-experiments .jp-labnote-export-status[data-state="done"]');
+    await status.waitFor({ timeout: 120_000 });
+    assert.match((await status.textContent()) ?? "", /stored, 1 run linked/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-export-notebook-light.png") });
+
+    const dir = path.join(lab.root, "experiments", ".snapshots");
+    const files = readdirSync(dir).sort();
+    assert.equal(files.length, 2, files.join(", "));
+    const ipynb = path.join(dir, files.find((f) => f.endsWith(".ipynb"))!);
+    const text = readFileSync(ipynb, "utf8");
+    // What the person saw: the outputs are in the snapshot, the ignored cell is not.
+    assert.match(text, /printed-42/);
+    assert.ok(!text.includes("hidden-value"), "the ignored cell's source and output stay out");
+    const links = JSON.parse(readFileSync(path.join(dir, files.find((f) => f.endsWith(".links.json"))!), "utf8"));
+    assert.deepEqual(links.runs, ["exported/1"]);
+    assert.match(links.notebook, /exported\.ipynb$/);
+    // The export's own request is not in the session log.
+    const sessions = readdirSync(path.join(lab.root, "experiments", ".sessions"));
+    assert.equal(sessions.length, 1);
+    assert.doesNotMatch(readFileSync(path.join(lab.root, "experiments", ".sessions", sessions[0]), "utf8"), /exportNotebook/);
+    const before = statSync(ipynb).mtimeMs;
+
+    // Again with nothing changed: same snapshot, nothing new written.
+    await page.evaluate(() => {
+      const el = document.querySelector("#jp-labnote-experiments .jp-labnote-export-status") as HTMLElement;
+      el.dataset.state = "";
+    });
+    await button.click();
+    await status.waitFor({ timeout: 120_000 });
+    assert.deepEqual(readdirSync(dir).sort(), files);
+    assert.equal(statSync(ipynb).mtimeMs, before);
+    assert.ok(existsSync(ipynb));
+  });
+});
