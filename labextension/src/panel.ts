@@ -42,7 +42,9 @@ async function exportThroughKernel(kernel: Kernel.IKernelConnection, notebook: s
   const options = JSON.stringify(root ? { path: notebook, root } : { path: notebook });
   const code = [
     "// labnote: ignore",
-    `{ const r = await (await import("labnote")).exportNotebook(${options}); console.log(${JSON.stringify(EXPORT_MARK)} + JSON.stringify(r)); }`,
+    // One expression statement with one await (tslab compiles neither an await inside a block nor
+    // nested awaits at top level), declaring nothing in the notebook.
+    `console.log(${JSON.stringify(EXPORT_MARK)} + JSON.stringify(await import("labnote").then((labnote) => labnote.exportNotebook(${options}))));`,
   ].join("\n");
   const future = kernel.requestExecute({ code, silent: false, store_history: false, allow_stdin: false });
   let out = "";
@@ -55,7 +57,11 @@ async function exportThroughKernel(kernel: Kernel.IKernelConnection, notebook: s
   };
   await future.done;
   const line = out.split("\n").find((l) => l.startsWith(EXPORT_MARK));
-  if (!line) throw new Error(err.trim().split("\n").find((l) => /Error|labnote/.test(l)) ?? (err.trim() || "the kernel gave no answer (is labnote installed beside the notebook?)"));
+  if (!line) {
+    const lines = err.trim().split("\n");
+    const why = lines.find((l) => /^\s*(\w*Error|labnote)\b.*:/.test(l)) ?? lines.find((l) => /error/i.test(l));
+    throw new Error(why?.trim() || "the kernel gave no answer (is labnote installed beside the notebook?)");
+  }
   const result = JSON.parse(line.slice(EXPORT_MARK.length)) as { snapshot: string; runs: string[] };
   return result;
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, openPanel, repo, startLab, writeNotebook, type Lab } from "./lab";
+import { command, launchBrowser, openNotebook, openPanel, repo, setRightSidebarWidth, startLab, writeNotebook, type Lab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 
@@ -37,15 +37,21 @@ describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
     ]);
     await openNotebook(page, lab, "exported.ipynb");
     await openPanel(page);
+    await setRightSidebarWidth(page, 520);
     await command(page, "notebook:run-all-cells");
     await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="completed"]', { timeout: 120_000 });
+    // Where the run came from, on its card in the panel.
+    const from = page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card-from").first();
+    await from.waitFor({ timeout: 30_000 });
+    assert.equal(await from.textContent(), "exported.ipynb [2]");
     const button = page.locator("#jp-labnote-experiments .jp-labnote-export");
     await button.waitFor({ state: "visible" });
     assert.equal(await button.isDisabled(), false);
     await button.click();
-    const status = page.locator('#jp-labnote-experiments .jp-labnote-export-status[data-state="done"]');
+    const status = page.locator('#jp-labnote-experiments .jp-labnote-export-status:is([data-state="done"], [data-state="error"])');
     await status.waitFor({ timeout: 120_000 });
     assert.match((await status.textContent()) ?? "", /stored, 1 run linked/);
+    assert.equal(await status.getAttribute("data-state"), "done");
     mkdirSync(SHOTS, { recursive: true });
     await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-export-notebook-light.png") });
 
@@ -73,6 +79,7 @@ describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
     });
     await button.click();
     await status.waitFor({ timeout: 120_000 });
+    assert.equal(await status.getAttribute("data-state"), "done", (await status.textContent()) ?? "");
     assert.deepEqual(readdirSync(dir).sort(), files);
     assert.equal(statSync(ipynb).mtimeMs, before);
     assert.ok(existsSync(ipynb));

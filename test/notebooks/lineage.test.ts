@@ -213,7 +213,7 @@ describe("notebooks/lineage.ipynb", () => {
     });
   }
 
-  it("exports a run as a script that runs and remakes it and the runs before it", () => {
+  it("exports a run as a script that type-checks, runs, and remakes it and the runs before it", () => {
     const dir = makeWorkDir("lineage-script");
     try {
       const out = path.join(dir, "remake.ts");
@@ -223,6 +223,13 @@ describe("notebooks/lineage.ipynb", () => {
       assert.match(text, /^\/\/ # Reproduction of run lineage\/2 "baseline"/);
       assert.match(text, /\/\/ \*\*\[\d+\] failed in the original\*\*/);
       assert.ok(!text.includes(SECRET));
+      // It type-checks under strict TypeScript, as one file.
+      fs.writeFileSync(
+        path.join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { target: "es2022", module: "commonjs", moduleResolution: "node", strict: true, noEmit: true, skipLibCheck: true, types: ["node"] }, files: ["remake.ts"] }),
+      );
+      const tsc = spawnSync(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", dir], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+      assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
       const root = path.join(dir, "experiments");
       const ran = spawnSync(process.execPath, ["--import", "tsx", out], { cwd: dir, encoding: "utf8", env: { ...process.env, LABNOTE_DIR: root, LABNOTE_PRELOAD: "0" }, timeout: 120_000 });
       assert.equal(ran.status, 0, ran.stderr);
