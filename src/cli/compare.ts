@@ -24,7 +24,7 @@ export const command: Command = {
   run(args) {
     const { flags, positional } = parseArgs(args, { root: "string", json: "boolean" });
     if (positional.length < 2) throw new UsageError(`name two runs or more, e.g. labnote compare mnist/1 mnist/2`);
-    const root = storeRoot(flags.root, "compare");
+    const root = storeRoot(flags.root);
     const records = positional.map((id) => findRecord(root, id));
     const c = compareRecords(root, records);
     process.stdout.write(flags.json ? recordJson(c, 2) + "\n" : comparisonText(c) + "\n");

@@ -184,13 +184,14 @@ export const command: Command = {
     const out = flags.out as string | undefined;
     const [target] = positional;
     if (target === undefined) {
+      if (to === "notebook" || to === "script") throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)`);
       if (typeof flags.experiment !== "string") throw new UsageError("name a run (e.g. mnist/3) or an experiment (mnist), or --experiment mnist to fill in missing metrics.csv files");
       if (flags.to !== undefined && to !== "csv") throw new UsageError(`--experiment writes metrics.csv into each run's folder; to export an experiment as ${to}, name it: labnote export ${flags.experiment} --to ${to}`);
       if (out !== undefined) throw new UsageError("--out goes with one run or experiment; with --experiment each run's metrics.csv goes into its own folder");
-      return exportExperiment(storeRoot(flags.root, "export"), flags.experiment);
+      return exportExperiment(storeRoot(flags.root), flags.experiment);
     }
     if (flags.experiment !== undefined) throw new UsageError("give a run id or --experiment, not both");
-    const root = storeRoot(flags.root, "export");
+    const root = storeRoot(flags.root);
     const isRun = /\/\d+$|^\d+$/.test(target);
     if (!isRun && !listExperiments(root).includes(target))
       throw new LabnoteError("NOT_FOUND", `No run or experiment "${target}" under ${root}`, didYouMean(target, listExperiments(root), "experiments"));

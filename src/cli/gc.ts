@@ -97,7 +97,7 @@ export const command: Command = {
   usage,
   run(args) {
     const { flags } = parseArgs(args, { root: "string", "dry-run": "boolean", repair: "boolean", force: "boolean" });
-    const root = storeRoot(flags.root, "gc");
+    const root = storeRoot(flags.root);
     const dry = flags["dry-run"] === true;
     const runs = listExperiments(root).reduce((n, e) => n + runNumbers(root, e).length, 0);
     const reading = new Progress("gc: reading runs", runs);

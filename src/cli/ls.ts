@@ -81,7 +81,7 @@ export function runsCsv(records: readonly RunRecord[]): string {
 
 /** `labnote ls`, shared with its alias `labnote runs`. */
 export function listRuns(args: { root: string | undefined; experiment?: string; filter?: string; format: "table" | "json" | "csv"; all: boolean }): number {
-  const root = storeRoot(args.root, "ls");
+  const root = storeRoot(args.root);
   const query = args.filter === undefined ? undefined : parseQuery(args.filter);
   const experiments = args.experiment !== undefined ? [checkExperiment(root, args.experiment)] : listExperiments(root);
   if (experiments.length === 0) throw new LabnoteError("NOT_FOUND", `No experiments under ${root}`, "run an experiment first, or point --root at a store");

@@ -25,7 +25,7 @@ export const command: Command = {
   usage,
   run(args) {
     const { flags, positional } = parseArgs(args, { root: "string" });
-    const root = storeRoot(flags.root, "restore");
+    const root = storeRoot(flags.root);
     const trashed = trashedRuns(root);
     if (positional.length === 0) {
       if (trashed.length === 0) {

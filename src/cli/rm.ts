@@ -40,7 +40,7 @@ export const command: Command = {
   run(args) {
     const { flags, positional } = parseArgs(args, { root: "string" });
     if (positional.length === 0) throw new UsageError("name the runs to remove, e.g. labnote rm mnist/3 mnist/4");
-    const root = storeRoot(flags.root, "rm");
+    const root = storeRoot(flags.root);
     // Every id is checked before anything moves: a typo in the third id leaves the first two alone.
     const runs = [...new Map(positional.map((id) => findRun(root, id)).map((r) => [r.id, r])).values()];
     for (const r of runs) {

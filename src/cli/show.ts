@@ -142,7 +142,7 @@ export const command: Command = {
     const { flags, positional } = parseArgs(args, { root: "string", json: "boolean", "no-source": "boolean" });
     if (positional.length === 0) throw new UsageError("name a run, e.g. labnote show mnist/3");
     if (positional.length > 1) throw new UsageError(`show takes one run (labnote compare ${positional.join(" ")} compares them)`);
-    const root = storeRoot(flags.root, "show");
+    const root = storeRoot(flags.root);
     const detail = runDetail(root, findRecord(root, positional[0]));
     process.stdout.write(flags.json ? recordJson(detail, 2) + "\n" : detailText(detail, root, flags["no-source"] !== true));
     return 0;

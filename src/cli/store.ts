@@ -6,13 +6,12 @@
 import { resolveRoot } from "../history/paths";
 
 /** The root for `--root` (or its defaults), with a `store:` line on stderr when it was searched for. */
-export function storeRoot(flag: string | boolean | undefined, command: string): string {
+export function storeRoot(flag: string | boolean | undefined): string {
   const found = resolveRoot({ root: typeof flag === "string" ? flag : undefined, env: process.env.LABNOTE_DIR, cwd: process.cwd() });
   if (found.how === "search") {
     const also = found.others.length ? ` (also found: ${found.others.join(", ")}; pass --root to choose)` : "";
     console.error(`store: ${found.root}${also}`);
   }
-  void command;
   return found.root;
 }
 

@@ -159,8 +159,8 @@ describe("a store written by the previous version (format 1: metrics.csv only)",
     const r = spawnSync(process.execPath, ["--import", "tsx", main, "runs", "--root", root, "--experiment", "mnist"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^mnist — 2 runs in /);
-    assert.match(r.stdout, /mnist\/1\s+baseline\s+completed/);
-    assert.match(r.stdout, /mnist\/2\s+bad\s+failed/);
+    assert.match(r.stdout, /^1\s+baseline\s+completed\s/m);
+    assert.match(r.stdout, /^2\s+bad\s+failed\s/m);
     assert.equal(r.stderr, "");
     // reading never writes: no format-2 files appear in an old store
     assert.ok(!fs.existsSync(path.join(root, "mnist/1/metrics")));
