@@ -54,7 +54,7 @@ export class Reachability {
     this.down = true;
     const why = e instanceof Error ? e.message : String(e);
     const auth = e instanceof MlflowRequestError && (e.status === 401 || e.status === 403) ? " (check MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)" : "";
-    this.say(`labnote: the MLflow server at ${this.uri} cannot be reached: ${why}${auth}. Runs go on logging here; what MLflow has not received is kept (mlflow.json in the run's folder) and sent when it answers again.`);
+    this.say(`labnote: the MLflow server at ${this.uri} cannot be reached: ${why}${auth}. Runs go on logging here; what MLflow has not received is kept (mlflow.json in the run's folder) and sent once the server is back.`);
   }
 
   reached(): void {
@@ -76,7 +76,7 @@ export class Delivery {
   constructor(
     readonly client: MlflowClient,
     box: Outbox,
-    private readonly source: RunSource,
+    readonly source: RunSource,
     private readonly reach: Reachability,
     private readonly say: (message: string) => void,
   ) {
