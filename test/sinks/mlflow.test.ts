@@ -242,7 +242,7 @@ describe("the MLflow sink", () => {
   it("the next run of the experiment delivers a run that a killed process left", async () => {
     const root = tempDir();
     await server.stop();
-    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, server.uri, "300"], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, server.uri, "300", "doomed-next"], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     await new Promise<void>((resolve) => child.stdout.on("data", (d) => (out += d).includes("logged\n") && resolve()));
     child.kill("SIGKILL");
