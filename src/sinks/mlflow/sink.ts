@@ -161,6 +161,15 @@ export class MlflowSink implements RunSink {
     for (const r of this.runs.values()) r.d.saveNow();
   }
 
+  /** Stop sending, for every run of this sink; what is not delivered stays in the outboxes for `labnote sync`. */
+  stop(): void {
+    for (const r of this.runs.values()) {
+      r.d.stop();
+      r.d.saveNow();
+    }
+    for (const d of this.leftovers) d.stop();
+  }
+
   private readonly experimentName: string | undefined;
   private readonly endWaitMs: number;
   private readonly client: MlflowClient;
