@@ -9,7 +9,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isPlainObject } from "../../protocol";
-import { writeAtomic } from "../file/atomic";
 import { pidAlive } from "../../history/read";
 
 /** The outbox's file name in a run's folder. */
@@ -69,20 +68,31 @@ export function readOutbox(dir: string): Outbox | undefined {
   return o;
 }
 
-/** Save the outbox now (atomically: readers see the old one or the new one). */
-export function saveOutbox(dir: string, box: Outbox): void {
-  writeAtomic(path.join(dir, OUTBOX_FILE), `${JSON.stringify(box, null, 1)}\n`);
-}
-
 let counter = 0;
 
-/** Save the outbox without blocking (the same file, atomically). */
+/** A temporary file beside the outbox, renamed over it once written: readers see the old one or the new one. */
+function tmpFile(dir: string): string {
+  return path.join(dir, `.${OUTBOX_FILE}.${process.pid}.${++counter}.tmp`);
+}
+
+/** Save the outbox now (exit paths), atomically. */
+export function saveOutbox(dir: string, box: Outbox): void {
+  const tmp = tmpFile(dir);
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(box, null, 1)}\n`);
+    fs.renameSync(tmp, path.join(dir, OUTBOX_FILE));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Save the outbox without blocking, atomically. */
 export async function saveOutboxAsync(dir: string, box: Outbox): Promise<void> {
-  const file = path.join(dir, OUTBOX_FILE);
-  const tmp = path.join(dir, `.${OUTBOX_FILE}.${process.pid}.a${++counter}.tmp`);
+  const tmp = tmpFile(dir);
   try {
     await fs.promises.writeFile(tmp, `${JSON.stringify(box, null, 1)}\n`);
-    await fs.promises.rename(tmp, file);
+    await fs.promises.rename(tmp, path.join(dir, OUTBOX_FILE));
   } catch (e) {
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
