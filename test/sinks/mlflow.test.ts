@@ -10,8 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { inspect } from "node:util";
 import { experiment, isLabnoteError } from "../../src";
 import { readOutbox } from "../../src/sinks/mlflow/outbox";
+import { MlflowSink } from "../../src/sinks/mlflow/sink";
 import { mlflowKey } from "../../src/sinks/mlflow/rules";
 import { doubles, MlflowServer, readMlflow, type MlflowRead } from "../helpers/mlflow";
 import { tempDir } from "../core/tmp";
@@ -291,6 +293,8 @@ describe("the MLflow sink", () => {
     assert.ok(w.seen.some((m) => /cannot be reached/.test(m)), w.seen.join("\n"));
     const needles = ["S3CRET", Buffer.from("alice-S3CRET:pw-S3CRET-77").toString("base64"), Buffer.from("bob-S3CRET:uripw-S3CRET").toString("base64")];
     for (const m of w.seen) for (const n of needles) assert.ok(!m.includes(n), `a warning holds a credential: ${m}`);
+    const sink = new MlflowSink({ trackingUri: server.uri.replace("http://", "http://bob-S3CRET:uripw-S3CRET@") }, secrets);
+    for (const shown of [JSON.stringify(sink), inspect(sink, { depth: 5 })]) for (const n of needles) assert.ok(!shown.includes(n), `the sink shows a credential: ${shown}`);
     for (const file of allFiles(root)) {
       const text = fs.readFileSync(file).toString("latin1");
       for (const n of needles) assert.ok(!text.includes(n), `${file} holds a credential`);

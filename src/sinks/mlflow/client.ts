@@ -41,7 +41,10 @@ export function connection(uri: string | undefined, env: NodeJS.ProcessEnv = pro
   url.password = "";
   if (env.MLFLOW_TRACKING_TOKEN) authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
   else if (env.MLFLOW_TRACKING_USERNAME || env.MLFLOW_TRACKING_PASSWORD) authorization = basic(env.MLFLOW_TRACKING_USERNAME ?? "", env.MLFLOW_TRACKING_PASSWORD ?? "");
-  return { uri: url.toString().replace(/\/+$/, ""), authorization };
+  const conn = { uri: url.toString().replace(/\/+$/, "") } as Connection;
+  // Not enumerable: a sink or options object printed or serialized never shows it.
+  Object.defineProperty(conn, "authorization", { value: authorization, enumerable: false });
+  return conn;
 }
 
 function basic(user: string, password: string): string {
