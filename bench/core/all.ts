@@ -25,6 +25,7 @@ const BENCHES: Bench[] = [
   { name: "core/start", file: "bench/core/start.ts" },
   { name: "core/memory", file: "bench/core/memory.ts", node: ["--expose-gc"] },
   { name: "core/history", file: "bench/core/history.ts" },
+  { name: "core/mlflow", file: "bench/core/mlflow.ts" },
   { name: "kernel/widgets", file: "bench/kernel/widgets.ts" },
   { name: "browser/panel", file: "bench/browser/panel.ts" },
 ];

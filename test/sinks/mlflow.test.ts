@@ -158,6 +158,26 @@ describe("the MLflow sink", () => {
     assert.ok(!fs.existsSync(path.join(run.dir!, "mlflow.lock")));
   });
 
+  it("ends a failed run FAILED with its error, an interrupted one KILLED", async () => {
+    const root = tempDir();
+    const exp = await experiment("endings", { root, capture: false, mlflow: { trackingUri: server.uri } });
+    const failed = await exp.start({ name: "fails" });
+    failed.log("loss", 1);
+    await failed.fail(new Error("diverged at step 1"));
+    const stopped = await exp.start({ name: "stopped" });
+    stopped.log("loss", 2);
+    await stopped.end({ status: "interrupted" });
+    await delivered(failed.dir!);
+    await delivered(stopped.dir!);
+    const f = await oneRun("endings", failed.id);
+    assert.equal(f.info.status, "FAILED");
+    assert.equal(f.tags["labnote.status"], "failed");
+    assert.match(f.tags["labnote.error"], /diverged at step 1/);
+    const s = await oneRun("endings", stopped.id);
+    assert.equal(s.info.status, "KILLED");
+    assert.equal(s.tags["labnote.status"], "interrupted");
+  });
+
   it("keeps going while the server is stopped and started again: afterwards MLflow has every point once, FINISHED, after one warning each way", async () => {
     const root = tempDir();
     const w = captureWarnings();

@@ -75,6 +75,8 @@ export class MlflowRequestError extends Error {
   }
 }
 
+const STALE_SOCKET = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
 /** How long one request may take before it counts as no answer. */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -155,11 +157,16 @@ export class MlflowClient {
     const headers: Record<string, string> = { "content-type": contentType };
     if (this.conn.authorization !== undefined) headers.authorization = this.conn.authorization;
     const where = `${method} ${this.conn.uri}${pathAndQuery.replace(/\?.*$/, "")}`;
-    let res: Response;
-    try {
-      res = await fetch(this.conn.uri + pathAndQuery, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    } catch (e) {
-      throw new MlflowRequestError(`${where}: no answer (${noAnswerReason(e)})`, 0, "");
+    let res: Response | undefined;
+    for (let attempt = 0; res === undefined; attempt++) {
+      try {
+        res = await fetch(this.conn.uri + pathAndQuery, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      } catch (e) {
+        // A kept-alive connection the server had closed (it restarted, or dropped idle ones):
+        // the request never reached it, so it goes again at once on a new connection.
+        if (attempt === 0 && STALE_SOCKET.has(noAnswerReason(e))) continue;
+        throw new MlflowRequestError(`${where}: no answer (${noAnswerReason(e)})`, 0, "");
+      }
     }
     const text = await res.text().catch(() => "");
     if (!res.ok) {
