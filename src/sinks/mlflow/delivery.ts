@@ -249,7 +249,7 @@ export class Delivery {
     const params: { key: string; value: string }[] = [];
     const tags: { key: string; value: string }[] = [];
     for (const [name, v] of Object.entries(flattenConfig(rec.config))) {
-      const key = this.paramKeys.key(name, (n, k) => tags.push({ key: clip(`labnote.param_name.${k}`, LIMITS.key), value: clip(n, LIMITS.tagValue) }));
+      const key = this.paramKeys.key(name, (n, k) => this.renameTags.push({ key: clip(`labnote.param_name.${k}`, LIMITS.key), value: clip(n, LIMITS.tagValue) }));
       const value = typeof v === "string" ? v : (recordJson(v) ?? "null");
       if (value.length <= LIMITS.paramValue) {
         params.push({ key, value });
@@ -265,7 +265,9 @@ export class Delivery {
       }
     }
     for (let i = 0; i < params.length; i += LIMITS.params) await this.client.logBatch(JSON.stringify({ run_id: this.box.runId, params: params.slice(i, i + LIMITS.params) }));
-    await this.sendTagList(tags);
+    const renames = this.renameTags.slice();
+    await this.sendTagList([...renames, ...tags]);
+    this.renameTags.splice(0, renames.length);
     this.box.params = true;
     await this.save();
   }
@@ -325,8 +327,11 @@ export class Delivery {
     if (names.length === 0) return undefined;
     const parts: string[] = [];
     const ranges: { name: string; from: number; to: number }[] = [];
-    const tags: { key: string; value: string }[] = [];
-    let bytes = 64 + this.box.runId!.length;
+    // Keys first: a name seen for the first time and renamed adds the tag that records it, sent
+    // with the points (again with the next batch if this one fails), at most 100 a call.
+    for (const name of names) if (this.source.available(name) > (this.box.metrics[name] ?? 0)) this.metricKeys.key(name, (n, k) => this.renameTags.push({ key: clip(`labnote.metric_name.${k}`, LIMITS.key), value: clip(n, LIMITS.tagValue) }));
+    const tags = this.renameTags.slice(0, LIMITS.tags);
+    let bytes = 64 + this.box.runId!.length + JSON.stringify(tags).length * 2;
     // The server counts metrics, params and tags together against its limit of one call.
     const room = () => LIMITS.metrics - parts.length - tags.length;
     const start = this.turn++ % names.length;
@@ -337,7 +342,7 @@ export class Delivery {
       if (avail <= from) continue;
       const p = this.source.points(name);
       if (!p) continue;
-      const key = this.metricKeys.key(name, (n, kk) => tags.push({ key: clip(`labnote.metric_name.${kk}`, LIMITS.key), value: clip(n, LIMITS.tagValue) }));
+      const key = this.metricKeys.key(name);
       const keyJson = `{"key":${JSON.stringify(key)},"value":`;
       const keyBytes = Buffer.byteLength(keyJson);
       let i = from;
@@ -353,8 +358,9 @@ export class Delivery {
     return { json: `{"run_id":${JSON.stringify(this.box.runId)},"metrics":[${parts.join(",")}]${tagJson}}`, ranges, tags };
   }
 
-  private async sendMetrics(json: string, ranges: { name: string; from: number; to: number }[], _tags: unknown[]): Promise<void> {
+  private async sendMetrics(json: string, ranges: { name: string; from: number; to: number }[], tags: unknown[]): Promise<void> {
     await this.client.logBatch(json);
+    this.renameTags.splice(0, tags.length);
     this.delivered(ranges, false);
     await this.save();
   }
@@ -429,6 +435,8 @@ export class Delivery {
   }
 
   private readonly metricKeys: KeyMap;
+  /** Tags that record a renamed name, not yet delivered. */
+  private readonly renameTags: { key: string; value: string }[] = [];
   private readonly paramKeys: KeyMap;
   private resolveDone!: () => void;
   private running = false;
