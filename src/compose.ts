@@ -10,6 +10,7 @@ import type { ConfigObject } from "./core/config/resolve";
 import { defaultRoot } from "./history/paths";
 import { FileStore } from "./sinks/file/store";
 import { TensorBoardSink, type TensorBoardOptions } from "./sinks/tensorboard/sink";
+import { MlflowSink, type MlflowOptions } from "./sinks/mlflow/sink";
 import { LabnoteError, describe } from "./protocol";
 
 /** The experiment's options, and the sinks the default wiring adds on request. */
@@ -19,15 +20,26 @@ export interface LabnoteOptions<C extends object = ConfigObject> extends Experim
    * (`<run>/tensorboard/`), `{ dir }` in one folder with a subfolder per run.
    */
   tensorboard?: boolean | TensorBoardOptions;
+  /**
+   * Stream every run into an MLflow tracking server as it goes: `true` uses `MLFLOW_TRACKING_URI`,
+   * `{ trackingUri, experimentName }` names them. Credentials come from `MLFLOW_TRACKING_TOKEN` or
+   * `MLFLOW_TRACKING_USERNAME`/`MLFLOW_TRACKING_PASSWORD` and are never written anywhere.
+   */
+  mlflow?: boolean | MlflowOptions;
 }
 
 /** The options with the requested sinks added to `sinks`. */
 function withSinks<C extends object>(options: LabnoteOptions<C>): ExperimentOptions<C> {
-  if (options === null || typeof options !== "object" || options.tensorboard === undefined || options.tensorboard === false) return options;
-  const { tensorboard, ...rest } = options;
-  if (tensorboard !== true && (typeof tensorboard !== "object" || tensorboard === null || (tensorboard.dir !== undefined && typeof tensorboard.dir !== "string")))
-    throw new LabnoteError("INVALID_OPTION", "Invalid option tensorboard", `expected true or { dir: "folder" }, got ${describe(tensorboard)}`);
-  return { ...rest, sinks: [...(rest.sinks ?? []), new TensorBoardSink(tensorboard === true ? {} : tensorboard)] };
+  if (options === null || typeof options !== "object") return options;
+  const { tensorboard, mlflow, ...rest } = options;
+  const sinks = [...(rest.sinks ?? [])];
+  if (tensorboard !== undefined && tensorboard !== false) {
+    if (tensorboard !== true && (typeof tensorboard !== "object" || tensorboard === null || (tensorboard.dir !== undefined && typeof tensorboard.dir !== "string")))
+      throw new LabnoteError("INVALID_OPTION", "Invalid option tensorboard", `expected true or { dir: "folder" }, got ${describe(tensorboard)}`);
+    sinks.push(new TensorBoardSink(tensorboard === true ? {} : tensorboard));
+  }
+  if (mlflow !== undefined && mlflow !== false) sinks.push(new MlflowSink(mlflow === true ? {} : mlflow));
+  return sinks.length === (rest.sinks ?? []).length ? rest : { ...rest, sinks };
 }
 
 /**

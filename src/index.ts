@@ -9,6 +9,8 @@ export { experiment, exportNotebook } from "./compose";
 export type { LabnoteOptions } from "./compose";
 export { TensorBoardSink } from "./sinks/tensorboard/sink";
 export type { TensorBoardOptions } from "./sinks/tensorboard/sink";
+export { MlflowSink } from "./sinks/mlflow/sink";
+export type { MlflowOptions } from "./sinks/mlflow/sink";
 export { Experiment } from "./core/experiment";
 export type { ExperimentOptions, StartOptions, CaptureOptions, RunCallback, Captured } from "./core/experiment";
 export { Run } from "./core/run";

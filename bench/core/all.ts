@@ -26,6 +26,7 @@ const BENCHES: Bench[] = [
   { name: "core/memory", file: "bench/core/memory.ts", node: ["--expose-gc"] },
   { name: "core/history", file: "bench/core/history.ts" },
   { name: "core/tensorboard", file: "bench/core/tensorboard.ts" },
+  { name: "core/mlflow", file: "bench/core/mlflow.ts" },
   { name: "kernel/widgets", file: "bench/kernel/widgets.ts" },
   { name: "browser/panel", file: "bench/browser/panel.ts" },
 ];

@@ -56,11 +56,12 @@ const ROOMS: Record<string, string[]> = {
   "sinks/file": ["protocol", "history", "core"],
   "sinks/notebook": ["protocol", "history", "core"],
   "sinks/tensorboard": ["protocol", "history", "core"],
+  "sinks/mlflow": ["protocol", "history", "core"],
   kernel: ["protocol", "history", "core", "sinks/file", "sinks/notebook"],
-  cli: ["protocol", "history", "core", "sinks/file", "sinks/tensorboard"],
-  compose: ["protocol", "history", "core", "sinks/file", "sinks/tensorboard"],
+  cli: ["protocol", "history", "core", "sinks/file", "sinks/tensorboard", "sinks/mlflow"],
+  compose: ["protocol", "history", "core", "sinks/file", "sinks/tensorboard", "sinks/mlflow"],
   compat: ["protocol", "history", "core", "sinks/file", "compose"],
-  index: ["protocol", "history", "core", "sinks/file", "sinks/notebook", "sinks/tensorboard", "kernel", "compose", "compat"],
+  index: ["protocol", "history", "core", "sinks/file", "sinks/notebook", "sinks/tensorboard", "sinks/mlflow", "kernel", "compose", "compat"],
 };
 
 function roomOf(file: string): string {
