@@ -12,6 +12,7 @@ import { metricStreams, writeMetricsCsv } from "../history/metrics";
 import { listExperiments, readHistory, runDir } from "../history/read";
 import { reproductionNotebook, reproductionScript } from "../history/reproduce";
 import { writeAtomicBy } from "../sinks/file/atomic";
+import { exportTensorBoard } from "../sinks/tensorboard/export";
 import { parseArgs } from "./args";
 import { UsageError, type Command } from "./command";
 import { Progress } from "./progress";
@@ -19,6 +20,7 @@ import { ROOT_OPTION, storeRoot } from "./store";
 
 const usage = `Usage: labnote export <run-id | experiment> [--to csv|json] [--out PATH] [--root DIR]
        labnote export <run-id> --to notebook|script [--out FILE] [--root DIR]
+       labnote export <run-id | experiment> --to tensorboard --out DIR [--root DIR]
        labnote export --experiment NAME [--root DIR]
 
 Writes a run's metrics, or every run of an experiment, to stdout or to --out PATH (atomically):
@@ -28,11 +30,13 @@ Writes a run's metrics, or every run of an experiment, to stdout or to --out PAT
                  "values", "times"}}}]}; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"
   --to notebook  a notebook (tslab) that reproduces the run: its lineage in execution order, seeds pinned
   --to script    the same as one .ts file
+  --to tensorboard  TensorBoard event files under --out DIR, one subfolder per run
+                 (<experiment>/<number> <name>); exporting again replaces them
 With --experiment NAME, metrics.csv into each finished run's own folder that has none yet.
 
 Options:
 ${ROOT_OPTION}
-  --to FORMAT         csv (default), json, notebook or script
+  --to FORMAT         csv (default), json, notebook, script or tensorboard
   --out PATH          write to PATH (atomically) instead of stdout
   --experiment NAME   write the missing metrics.csv files of this experiment's finished runs`;
 
@@ -169,7 +173,24 @@ function exportReproduction(root: string, rec: RunRecord, to: "notebook" | "scri
   return 0;
 }
 
-const FORMATS = ["csv", "json", "notebook", "script"] as const;
+const FORMATS = ["csv", "json", "notebook", "script", "tensorboard"] as const;
+
+/** Runs as TensorBoard event files under `out`, a subfolder per run. */
+function exportToTensorBoard(root: string, records: RunRecord[], out: string | undefined): number {
+  if (out === undefined) throw new UsageError("--to tensorboard needs --out DIR (the folder TensorBoard's --logdir reads)");
+  const total = records.reduce((n, r) => n + Object.values(r.metrics ?? {}).reduce((k, m) => k + m.count, 0), 0);
+  const progress = new Progress("tensorboard", total);
+  for (const r of records) {
+    if (r.status === "running") {
+      console.error(`labnote export: skipped run ${r.id}: it is still running (the tensorboard option writes a running run live)`);
+      continue;
+    }
+    const done = exportTensorBoard(runDir(root, r.experiment, r.number), r, out, (n) => progress.tick(n));
+    console.log(`${r.id}: ${done.points} points, ${done.histograms} histograms → ${done.dir}`);
+  }
+  progress.end();
+  return 0;
+}
 
 /** `labnote export`: records and metrics as CSV or JSON, a reproduction notebook or script. */
 export const command: Command = {
@@ -179,12 +200,12 @@ export const command: Command = {
   run(args) {
     const { flags, positional } = parseArgs(args, { to: "string", root: "string", out: "string", experiment: "string" });
     const to = ((flags.to as string | undefined) ?? "csv") as (typeof FORMATS)[number];
-    if (!FORMATS.includes(to)) throw new UsageError(`--to must be csv, json, notebook or script, not "${to}"`);
+    if (!FORMATS.includes(to)) throw new UsageError(`--to must be csv, json, notebook, script or tensorboard, not "${to}"`);
     if (positional.length > 1) throw new UsageError(`unexpected argument "${positional[1]}" (export one run or one experiment)`);
     const out = flags.out as string | undefined;
     const [target] = positional;
     if (target === undefined) {
-      if (to === "notebook" || to === "script") throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)`);
+      if (to === "notebook" || to === "script" || to === "tensorboard") throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)${to === "tensorboard" ? " or an experiment" : ""}`);
       if (typeof flags.experiment !== "string") throw new UsageError("name a run (e.g. mnist/3) or an experiment (mnist), or --experiment mnist to fill in missing metrics.csv files");
       if (flags.to !== undefined && to !== "csv") throw new UsageError(`--experiment writes metrics.csv into each run's folder; to export an experiment as ${to}, name it: labnote export ${flags.experiment} --to ${to}`);
       if (out !== undefined) throw new UsageError("--out goes with one run or experiment; with --experiment each run's metrics.csv goes into its own folder");
@@ -199,6 +220,7 @@ export const command: Command = {
       if (!isRun) throw new UsageError(`--to ${to} reproduces one run: name it, e.g. ${target}/1`);
       return exportReproduction(root, findRecord(root, target), to, out);
     }
+    if (to === "tensorboard") return exportToTensorBoard(root, isRun ? [findRecord(root, target)] : readHistory(root, target), out);
     if (isRun) return exportRuns(root, [findRecord(root, target)], to, out, true);
     return exportRuns(root, readHistory(root, target), to, out, false);
   },

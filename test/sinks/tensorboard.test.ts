@@ -3,7 +3,7 @@
  * point exactly (values at float32 precision), steps, wall times, histogram buckets, the config.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -102,6 +102,33 @@ describe("the TensorBoard sink", () => {
     }
     assert.deepEqual(fs.readdirSync(path.join(tb, "mnist")).sort(), ["0001 baseline", "0002 lr_2"]);
     for (const sub of ["0001 baseline", "0002 lr_2"]) assert.deepEqual(readEvents(path.join(tb, "mnist", sub)).scalars.loss.steps, [0]);
+  });
+
+  it("exports past runs with labnote export --to tensorboard, once per point however often it is run", async () => {
+    const root = tempDir();
+    const out = path.join(tempDir(), "tb");
+    const exp = await experiment("past", { root, capture: false, config: { lr: 0.1 } });
+    const run = await exp.start({ name: "old run" });
+    for (let i = 0; i < 5000; i++) run.log("loss", 1 / (i + 1));
+    run.logHistogram("w", [1, 2, 3], 0, 3);
+    await run.end();
+    const main = path.join(__dirname, "../../src/cli/main.ts");
+    for (let k = 0; k < 2; k++) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", main, "export", "past", "--to", "tensorboard", "--out", out, "--root", root], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /past\/1: 5000 points, 1 histograms/);
+    }
+    const dir = path.join(out, "past", "0001 old run");
+    assert.equal(eventFiles(dir).length, 1);
+    const read = readEvents(dir);
+    const p = (await exp.getRun(1)).metric("loss");
+    assert.deepEqual(read.scalars.loss.steps, p.steps);
+    assert.ok(doubles(read.scalars.loss.values).every((v, i) => v === Math.fround(p.values[i])));
+    assert.equal(read.histograms.w.length, 1);
+    assert.match(read.texts.config[0][1], /\| lr \| 0\.1 \|/);
+    const bad = spawnSync(process.execPath, ["--import", "tsx", main, "export", "past", "--to", "tensorboard", "--root", root], { encoding: "utf8" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--to tensorboard needs --out DIR/);
   });
 
   it("refuses an option it cannot use, saying what it takes", async () => {
