@@ -5,7 +5,7 @@
  */
 import { formatNumber, type MetricSummary } from "../protocol";
 import type { HistoryRun } from "../model/store";
-import { baseColumns, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
+import { baseColumns, configColumn, configDiff, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
 import { configText } from "../views/dom";
 
 /** A dashboard run: a history run and the experiment it belongs to. */
@@ -19,16 +19,6 @@ export interface ColumnChoice {
   /** Config keys whose values differ between the runs come first and are shown by default. */
   varies: boolean;
   shown: boolean;
-}
-
-function configValue(json: string | undefined): number | string | undefined {
-  if (json === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(json);
-    return typeof v === "number" || typeof v === "string" ? v : json;
-  } catch {
-    return json;
-  }
 }
 
 const STATS = ["last", "min", "max"] as const;
@@ -67,23 +57,12 @@ function runColumns(): Column[] {
 export function columnChoices(runs: readonly DashboardRun[]): ColumnChoice[] {
   const allKeys = [...new Set(runs.flatMap((r) => [...r.config.keys()]))];
   const shownKeys = new Set(configKeys(runs));
-  const varying = new Set(allKeys.filter((k) => new Set(runs.map((r) => r.config.get(k) ?? "\u0000")).size > 1));
+  const varying = new Set(configDiff(runs).differing);
   const keys = [...allKeys].sort((a, b) => Number(varying.has(b)) - Number(varying.has(a)) || a.localeCompare(b));
   const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort();
   const run = runColumns().map<ColumnChoice>((column) => ({ column, group: "run", varies: false, shown: column.id !== "experiment" }));
   const config = keys.map<ColumnChoice>((k) => ({
-    column: {
-      id: `config:${k}`,
-      label: k,
-      title: `config ${k}`,
-      kind: "text",
-      value: (r) => configValue(r.config.get(k)),
-      text: (r) => {
-        const v = r.config.get(k);
-        return v === undefined ? "" : configText(v);
-      },
-      cls: "jp-labnote-config-col",
-    },
+    column: configColumn(k),
     group: "config",
     varies: varying.has(k),
     shown: shownKeys.has(k),

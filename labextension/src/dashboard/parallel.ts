@@ -7,6 +7,7 @@
 import { Signal, type ISignal } from "@lumino/signaling";
 import { formatNumber } from "../protocol";
 import { PALETTE } from "../theme";
+import { configSortKey } from "../views/columns";
 import { h } from "../views/dom";
 import type { DashboardRun } from "./model";
 
@@ -25,15 +26,7 @@ export interface Axis {
 }
 
 function valueOf(run: DashboardRun, id: string): unknown {
-  if (id.startsWith("config:")) {
-    const json = run.config.get(id.slice(7));
-    if (json === undefined) return undefined;
-    try {
-      return JSON.parse(json) as unknown;
-    } catch {
-      return json;
-    }
-  }
+  if (id.startsWith("config:")) return configSortKey(run.config.get(id.slice(7)));
   const m = /^metric:(.*)\.last$/.exec(id);
   return m ? run.record.metrics[m[1]]?.last : undefined;
 }

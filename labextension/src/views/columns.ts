@@ -42,7 +42,7 @@ export function fromText(r: HistoryRun): string {
 }
 
 /** A config value's sort key: numbers and strings as themselves, anything else as its JSON text. */
-function configSortKey(json: string | undefined): number | string | undefined {
+export function configSortKey(json: string | undefined): number | string | undefined {
   if (json === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(json);
@@ -69,23 +69,28 @@ export function metricTitle(s: MetricSummary): string {
   return [`last ${formatNumber(s.last)}`, `min ${formatNumber(s.min)}`, `max ${formatNumber(s.max)}`, `${s.count} points`, nonFiniteText(s)].filter(Boolean).join(" · ");
 }
 
+/** The column of config key `key` (dotted), sorted by its value. */
+export function configColumn(key: string): Column {
+  return {
+    id: `config:${key}`,
+    label: key,
+    title: `config ${key}`,
+    kind: "text",
+    value: (r) => configSortKey(r.config.get(key)),
+    text: (r) => {
+      const v = r.config.get(key);
+      return v === undefined ? "" : configText(v);
+    },
+    cls: "jp-labnote-config-col",
+  };
+}
+
 /** Every column for these runs: the base ones, the config keys worth showing, and one per metric (its last value). */
 export function columnsFor(runs: readonly HistoryRun[]): Column[] {
   const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))];
   return [
     ...baseColumns(),
-    ...configKeys(runs).map<Column>((k) => ({
-      id: `config:${k}`,
-      label: k,
-      title: `config ${k}`,
-      kind: "text",
-      value: (r) => configSortKey(r.config.get(k)),
-      text: (r) => {
-        const v = r.config.get(k);
-        return v === undefined ? "" : configText(v);
-      },
-      cls: "jp-labnote-config-col",
-    })),
+    ...configKeys(runs).map(configColumn),
     ...metricNames.map<Column>((m) => ({
       id: `metric:${m}`,
       label: m,
