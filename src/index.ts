@@ -32,6 +32,11 @@ export type { RunsTable } from "./history/table";
 export { ExperimentManager } from "./compat/experiment-manager";
 export { createExperiment, getExperiment } from "./compat/experiment-manager-package";
 export type { Progress } from "./core/progress";
+export { Sweep } from "./core/sweep/result";
+export type { SweepBest } from "./core/sweep/result";
+export type { SweepOptions } from "./core/sweep/run";
+export type { SweepRecord, SweepTrial, SweepSpace, SweepDistribution, SweepStrategy, SweepGoal, SweepStatus, TrialStatus, SweepPayload, SweepRow } from "./protocol";
+export { SWEEP_MIME, parseSweepRecord } from "./protocol";
 
 // In a tslab kernel, labnote's cards and cell-scoped runs switch on when it is imported, so
 // the importing cell is the one in flight. Outside a kernel this does nothing.

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { LabnoteError, describe, isPlainObject, checkSegment, type RunComparison, type RunRecord } from "../protocol";
+import { LabnoteError, describe, isPlainObject, checkSegment, parseSweepId, type RunComparison, type RunRecord, type SweepRecord, type SweepSpace } from "../protocol";
 import { bestOf, compareOf, type RunRef } from "./compare";
 import { readHistory, readRunRecord, parseRunId, runDir, type OnUnreadable } from "../history/read";
 import { defaultRoot } from "../history/paths";
@@ -22,6 +22,9 @@ import { MemoryRunStorage, type ExperimentStorage, type RunStorage } from "./sto
 import { installProcessHandlers } from "./registry";
 import { hostHooks, type ExperimentInfo } from "./hooks";
 import { warn } from "./util/warn";
+import { runSweep, type SweepHost, type SweepOptions } from "./sweep/run";
+import { Sweep } from "./sweep/result";
+import { readSweepRecord, readSweeps } from "../history/sweep";
 
 /** What to capture at the start of each run; each can be switched off. */
 export interface CaptureOptions {
@@ -177,6 +180,40 @@ export class Experiment<C extends object = ConfigObject> {
     }
     await run.end({ result, endedBy: "callback" });
     return result;
+  }
+
+  /**
+   * Run a sweep in this cell: one trial after another, each a run of this experiment with the
+   * trial's values as config updates, tagged with the sweep's id; a failing trial is recorded
+   * and the sweep goes on (unless `stopOnError`). Running the same sweep again (same name, or
+   * without a name the same space and strategy) resumes the latest unfinished one; `resume:
+   * false` starts a new one. In a notebook, one card shows the whole sweep.
+   * @example
+   * const grid = await exp.sweep({ lr: [0.1, 0.01], "model.hidden": [16, 32] }, async (run) => train(run), { metric: "val_loss", goal: "min", name: "lr-hidden" });
+   * const rand = await exp.sweep({ lr: { random: "log-uniform", min: 1e-4, max: 1e-1 } }, train, { strategy: "random", trials: 20, seed: 7, metric: "val_loss" });
+   * grid.best?.params; grid.runs; await grid.table();
+   */
+  async sweep<R>(space: SweepSpace, fn: RunCallback<C, R>, options: SweepOptions = {}): Promise<Sweep<C>> {
+    return (await runSweep(this.#x.sweepHost(), space, fn, options)) as unknown as Sweep<C>;
+  }
+
+  /**
+   * Reopen a sweep by id (`"mnist/sweep-2"`, `"sweep-2"` or `2`): its record, trial runs, best
+   * trial and table.
+   */
+  async getSweep(id: string | number): Promise<Sweep<C>> {
+    if (this.ghost) throw new LabnoteError("UNSUPPORTED", `Cannot reopen sweep ${id}`, "a ghost experiment writes nothing to read back");
+    const n = parseSweepId(this.name, id);
+    const r = readSweepRecord(this.root, this.name, n);
+    if (!r.ok) throw new LabnoteError("NOT_FOUND", `No sweep ${this.name}/sweep-${n}`, `${r.file}: ${r.reason}`);
+    const host = this.#x.sweepHost();
+    const runs = r.record.runs.map((t) => host.readRun(t.run)).filter((x): x is RunRecord => x !== undefined);
+    return new Sweep<C>(r.record, runs);
+  }
+
+  /** The records of this experiment's sweeps, oldest first. */
+  async sweeps(): Promise<SweepRecord[]> {
+    return this.ghost ? [] : readSweeps(this.root, this.name);
   }
 
   /**
@@ -346,8 +383,25 @@ class ExperimentState {
     this.storage?.describe(this.name, { name: this.name, format: 1, config: this.defaults, named: this.named, updated: Date.now() }, !this.describes);
   }
 
-  /** Make, register and begin a run; `scope` says what ends it. */
-  start(options: StartOptions, scope: "auto" | "callback"): Run<unknown> {
+  /** What a sweep needs of this experiment. */
+  sweepHost(): SweepHost {
+    return {
+      name: this.name,
+      storage: this.storage,
+      widgets: this.widgets,
+      start: (options, noted) => this.start(options, "callback", noted),
+      readRun: (id) => {
+        const n = Number(id.slice(id.lastIndexOf("/") + 1));
+        if (!this.storage) return this.ghostRuns.find((r) => r.init.number === n)?.record();
+        const r = readRunRecord(this.storage.root, this.name, n);
+        return r.ok ? r.record : undefined;
+      },
+      readSweeps: () => (this.storage ? readSweeps(this.storage.root, this.name) : []),
+    };
+  }
+
+  /** Make, register and begin a run; `scope` says what ends it; config keys in `noted` were warned about already (a sweep's trials). */
+  start(options: StartOptions, scope: "auto" | "callback", noted?: Set<string>): Run<unknown> {
     if (options === null || typeof options !== "object") throw new LabnoteError("INVALID_OPTION", "Invalid run options", `expected an object, got ${describe(options)}`);
     const name = options.name ?? "run";
     if (typeof name !== "string" || !name || name.length > 200 || /[\u0000-\u001f]/.test(name))
@@ -356,7 +410,9 @@ class ExperimentState {
     if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) throw new LabnoteError("INVALID_OPTION", "Invalid tags", "expected an array of strings");
     const named = options.named ?? [];
     const resolved = resolveConfig(this.defaults, this.named, named, options.config);
-    if (resolved.added.length) this.checkAdded(resolved.added);
+    const added = noted ? resolved.added.filter((k) => !noted.has(k)) : resolved.added;
+    if (added.length) this.checkAdded(added);
+    for (const k of added) noted?.add(k);
     // A pin (see pinSeeds) is used up by the run it names even when an explicit seed wins.
     const pinned = takePinnedSeed(this.name, name);
     const seed = options.seed ?? pinned ?? (typeof this.defaults.seed === "number" ? (resolved.config.seed as number) : newSeed());

@@ -1,5 +1,6 @@
 import type { RunComparison, RunRecord } from "../protocol";
 import type { Run } from "./run";
+import type { SweepDisplay, SweepView } from "./sweep/view";
 
 /**
  * Hooks that a host (the notebook kernel) installs to shape runs: a context when a run is made
@@ -15,6 +16,12 @@ export interface HostHooks {
   showTable?(experiment: string, records: readonly RunRecord[]): boolean;
   /** Show a comparison of runs in the cell output; false when there is no cell to show it in. */
   showComparison?(comparison: RunComparison): boolean;
+  /** Show a sweep's card in the cell output, updated as the sweep goes; undefined when there is no cell. */
+  showSweep?(sweep: SweepView): SweepDisplay | undefined;
+  /** The cell executing now (any object that stays the same for one execution), if any. */
+  currentCell?(): object | undefined;
+  /** True once `cell` (from {@link currentCell}) was interrupted: its async code may still run on. */
+  interrupted?(cell: object): boolean;
 }
 
 /** What a host is told of the experiment a run belongs to. */

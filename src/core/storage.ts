@@ -35,6 +35,10 @@ export interface ExperimentStorage extends BlobStore {
   describe(experiment: string, info: Record<string, unknown>, keep: boolean): void;
   /** Allocate the next run number (safe across processes) and the run's storage. */
   allocateRun(experiment: string): { number: number; storage: RunStorage };
+  /** Allocate the next sweep number (safe across processes) and write its first record, `text(number)`. */
+  createSweep?(experiment: string, text: (number: number) => string): number;
+  /** Rewrite a sweep's record atomically. */
+  writeSweep?(experiment: string, number: number, text: string): void;
 }
 
 /** Read a file the user named (to copy into a run), with an error that says what and where. */

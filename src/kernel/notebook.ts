@@ -15,6 +15,7 @@ import { CardSink } from "../sinks/notebook/card-sink";
 import { ProgressSink } from "../sinks/notebook/progress";
 import { displayComparison } from "../sinks/notebook/compare";
 import { displayTable } from "../sinks/notebook/table";
+import { SweepCard } from "../sinks/notebook/sweep-card";
 import { getBridge, type CellInfo, type KernelBridge } from "./bridge";
 import { startSessionLog } from "./session";
 import { exportNotebookSnapshot } from "./snapshot";
@@ -72,6 +73,12 @@ export function installNotebook(): boolean {
     displayComparison(bridge, comparison);
     return true;
   };
+
+  hooks.showSweep = (sweep) => (bridge.currentCell() ? new SweepCard(bridge, sweep) : undefined);
+
+  hooks.currentCell = () => bridge.currentCell();
+  const interrupted = new WeakSet<object>();
+  hooks.interrupted = (cell) => interrupted.has(cell);
 
   hooks.exportNotebook = (exp, options) => exportNotebookSnapshot(session, exp, options);
 
@@ -132,6 +139,7 @@ export function installNotebook(): boolean {
       }
       if (run.status !== "running") state.cellRecords.delete(run);
     }
+    if (outcome.interrupted) interrupted.add(cell);
     const scoped = new Set(state.cellRuns.get(cell) ?? []);
     state.cellRuns.delete(cell);
     if (outcome.interrupted) for (const r of state.callbackRuns.get(cell) ?? []) scoped.add(r);

@@ -24,3 +24,4 @@ export * from "./suggest";
 export * from "./diff";
 export * from "./query";
 export * from "./compare";
+export * from "./sweep";

@@ -8,6 +8,7 @@ import { runNumbers } from "../../history/read";
 import { lastRemovedNumber } from "../../history/trash";
 import { ensureDir, writeAtomic } from "./atomic";
 import { FileSink } from "./sink";
+import { createSweepFile, writeSweepFile } from "./sweep";
 
 /**
  * The embedded store: plain files under one root (layout in `protocol/layout.ts`). Run numbers
@@ -67,6 +68,14 @@ export class FileStore implements ExperimentStorage {
       }
     }
     throw new LabnoteError("STORE_WRITE", `Cannot allocate a run number in ${expDir}`, "too many concurrent runs");
+  }
+
+  createSweep(experiment: string, text: (number: number) => string): number {
+    return createSweepFile(this.root, experiment, text);
+  }
+
+  writeSweep(experiment: string, number: number, text: string): void {
+    writeSweepFile(this.root, experiment, number, text);
   }
 
   hasBlob(sha: string): boolean {
