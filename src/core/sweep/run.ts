@@ -199,6 +199,9 @@ export async function runSweep<R>(host: SweepHost, space: SweepSpace, fn: TrialC
 
 let ghostSweeps = 0;
 
+/** The sweep's record is rewritten at most this often while trials come and go. */
+const WRITE_MS = 200;
+
 /** A sweep while it runs in this process. */
 class LiveSweep implements SweepView {
   readonly keys: readonly string[];
@@ -211,6 +214,8 @@ class LiveSweep implements SweepView {
   private running: { trial: SweepTrial; run: Run<unknown> } | undefined;
   /** Set once the sweep has ended (interrupted, failed or completed): nothing is written after. */
   private over = false;
+  private lastWrite = 0;
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(host: SweepHost, record: SweepRecord, keys: readonly string[], options: SweepOptions) {
     this.host = host;
@@ -254,11 +259,28 @@ class LiveSweep implements SweepView {
     return recordJson(this.rec, 2) + "\n";
   }
 
-  private write(): void {
+  /**
+   * Rewrite the record, at most every {@link WRITE_MS} (a sweep of a thousand quick trials
+   * would otherwise rewrite a growing file twice a trial); the last change is written when the
+   * window closes, and `force` writes at once (the sweep's start and end).
+   */
+  private write(force = false): void {
     if (this.over) return;
-    const text = this.text();
-    this.host.storage?.writeSweep?.(this.host.name, this.rec.number, text);
     this.display?.changed();
+    const storage = this.host.storage;
+    if (!storage?.writeSweep) return;
+    const now = Date.now();
+    if (!force && now - this.lastWrite < WRITE_MS) {
+      this.pending ??= setTimeout(() => {
+        this.pending = undefined;
+        this.write(true);
+      }, WRITE_MS - (now - this.lastWrite)).unref();
+      return;
+    }
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+    this.lastWrite = now;
+    storage.writeSweep(this.host.name, this.rec.number, this.text());
   }
 
   /** End the sweep: record its status once, and show the card's last state. */
@@ -266,7 +288,8 @@ class LiveSweep implements SweepView {
     if (this.over) return;
     this.rec.status = status;
     this.rec.endTime = Date.now();
-    this.write();
+    this.rec.best = bestTrial(this.rec.runs, this.rec.goal);
+    this.write(true);
     this.over = true;
     ACTIVE.delete(this.rec.id);
     this.display?.ended();
@@ -281,7 +304,7 @@ class LiveSweep implements SweepView {
     ACTIVE.add(this.rec.id);
     const trialRuns: Run<unknown>[] = [];
     try {
-      this.write();
+      this.write(true);
       if (this.options.widgets ?? this.host.widgets) this.display = hostHooks().showSweep?.(this);
       const done = new Set(this.rec.runs.filter((t) => t.status === "completed").map((t) => canonicalJson(t.params)));
       for (let i = 0; i < plan.total && !this.over; i++) {
@@ -366,6 +389,7 @@ class LiveSweep implements SweepView {
     const v = metricValue(rec, this.rec.metric ?? undefined, result);
     if (v !== undefined) trial.value = toWire(v);
     if (rec.error) trial.error = rec.error.message;
+    this.rec.best = bestTrial(this.rec.runs, this.rec.goal);
   }
 
   private records(runs: readonly Run<unknown>[]): RunRecord[] {

@@ -240,24 +240,32 @@ export function sweepVega(p: SweepPayload): Record<string, unknown> {
   };
 }
 
-/** The sweep card as a bundle; the chart and table shrink until the bundle fits {@link MAX_BUNDLE_BYTES}. */
-export function sweepBundle(view: SweepView, now = Date.now()): Record<string, unknown> {
-  const steps: [number, number][] = [
-    [200, 50],
-    [100, 50],
-    [50, 50],
-    [25, 25],
-    [10, 10],
-    [0, 5],
-    [0, 0],
-  ];
+const STEPS: readonly [lines: number, rows: number][] = [
+  [200, 50],
+  [100, 50],
+  [50, 50],
+  [25, 25],
+  [10, 10],
+  [0, 5],
+  [0, 0],
+];
+
+/** The bundle at the first step from `from` on that fits, and that step. */
+function fitBundle(view: SweepView, now: number, from: number): { bundle: Record<string, unknown>; step: number } {
   let bundle: Record<string, unknown> = {};
-  for (const [lines, rows] of steps) {
+  let step = Math.max(0, Math.min(from, STEPS.length - 1));
+  for (; step < STEPS.length; step++) {
+    const [lines, rows] = STEPS[step];
     const p = sweepPayload(view, lines, rows, now);
     bundle = { [SWEEP_MIME]: p, "application/vnd.vegalite.v5+json": sweepVega(p), "text/html": sweepHtml(p), "text/plain": sweepText(p) };
-    if (Buffer.byteLength(JSON.stringify(bundle), "utf8") <= MAX_BUNDLE_BYTES) return bundle;
+    if (Buffer.byteLength(JSON.stringify(bundle), "utf8") <= MAX_BUNDLE_BYTES) break;
   }
-  return bundle;
+  return { bundle, step: Math.min(step, STEPS.length - 1) };
+}
+
+/** The sweep card as a bundle; the chart and table shrink until the bundle fits {@link MAX_BUNDLE_BYTES}. */
+export function sweepBundle(view: SweepView, now = Date.now()): Record<string, unknown> {
+  return fitBundle(view, now, 0).bundle;
 }
 
 /**
@@ -270,13 +278,13 @@ export class SweepCard implements SweepDisplay {
   constructor(display: Display, view: SweepView) {
     this.display = display;
     this.view = view;
-    display.display(sweepBundle(view), this.displayId);
+    display.display(this.bundle(), this.displayId);
     this.timer = setInterval(() => {
       // Elapsed time and time left move on even when no trial does: a quiet card still ticks each second.
       if (!this.dirty && ++this.quiet < 1000 / UPDATE_MS) return;
       this.dirty = false;
       this.quiet = 0;
-      this.display.update(sweepBundle(this.view), this.displayId);
+      this.display.update(this.bundle(), this.displayId);
     }, UPDATE_MS);
     this.timer.unref();
   }
@@ -289,7 +297,16 @@ export class SweepCard implements SweepDisplay {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.dirty = false;
-    this.display.update(sweepBundle(this.view), this.displayId);
+    // The last state is built from the start: it stays in the notebook, so it gets the most that fits.
+    this.step = 0;
+    this.display.update(this.bundle(), this.displayId);
+  }
+
+  /** The bundle now; updates start at the step that fitted last time (a sweep's card rarely shrinks). */
+  private bundle(): Record<string, unknown> {
+    const { bundle, step } = fitBundle(this.view, Date.now(), this.step);
+    this.step = step;
+    return bundle;
   }
 
   private readonly display: Display;
@@ -297,4 +314,5 @@ export class SweepCard implements SweepDisplay {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private quiet = 0;
+  private step = 0;
 }
