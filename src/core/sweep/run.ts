@@ -23,6 +23,7 @@ import {
   type SweepStrategy,
   type SweepTrial,
 } from "../../protocol";
+import { processAlive } from "../../history/read";
 import { newSeed } from "../capture/seed";
 import { hostHooks } from "../hooks";
 import type { Run } from "../run";
@@ -124,9 +125,11 @@ function checkOptions(space: unknown, options: SweepOptions): Plan {
 function findResumable(host: SweepHost, space: SweepSpace, plan: Plan, options: SweepOptions): SweepRecord | undefined {
   const spaceText = canonicalJson(space);
   const name = options.name ?? null;
-  const candidates = host.readSweeps().filter((r) => r.name === name && !ACTIVE.has(r.id) && (name !== null || (r.strategy === plan.strategy && canonicalJson(r.space) === spaceText)));
+  const candidates = host.readSweeps().filter((r) => r.name === name && (name !== null || (r.strategy === plan.strategy && canonicalJson(r.space) === spaceText)));
   const last = candidates[candidates.length - 1];
   if (!last || last.status === "completed") return undefined;
+  // Still running here, or in another live process: leave it alone and start a new one.
+  if (ACTIVE.has(last.id) || (last.status === "running" && last.pid !== process.pid && processAlive(last) === true)) return undefined;
   const same = last.strategy === plan.strategy && canonicalJson(last.space) === spaceText && (options.seed === undefined || options.seed === last.seed);
   if (!same) {
     warn(`labnote: sweep "${name}" (${last.id}) has another ${last.strategy !== plan.strategy ? "strategy" : canonicalJson(last.space) !== spaceText ? "space" : "seed"}; starting a new sweep instead of resuming it.`);
