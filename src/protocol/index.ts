@@ -24,4 +24,6 @@ export * from "./suggest";
 export * from "./diff";
 export * from "./query";
 export * from "./compare";
+export * from "./code";
+export * from "./reproduce";
 export * from "./sweep";
