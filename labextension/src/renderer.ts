@@ -10,13 +10,14 @@ import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { RunFollower } from "./model/follow";
 import { runRegistry } from "./model/registry";
-import { decode, type Payload, type RunPayload } from "./protocol";
+import { SWEEP_MIME, decode, decodeSweepPayload, type Payload, type RunPayload, type SweepPayload } from "./protocol";
 import { artifactAction, downloadName } from "./views/artifacts";
 import { RunCard, type ArtifactHandler } from "./views/card";
 import { h } from "./views/dom";
 import { ProgressView, TableView } from "./views/widgets";
+import { SweepCardView } from "./views/sweep";
 
-type View = { kind: "run"; view: RunCard; follower: RunFollower } | { kind: "progress"; view: ProgressView } | { kind: "table"; view: TableView };
+type View = { kind: "run"; view: RunCard; follower: RunFollower } | { kind: "progress"; view: ProgressView } | { kind: "table"; view: TableView } | { kind: "sweep"; view: SweepCardView };
 
 /** Renders one labnote MIME type. */
 export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
@@ -30,6 +31,12 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
 
   /** Show the model's payload (again, patched in place, for each update). */
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    if (this._mimeType === SWEEP_MIME) {
+      const sweep = decodeSweepPayload(model.data[SWEEP_MIME]);
+      if (!sweep.ok) this._showFallback(sweep.reason, model);
+      else this._showSweep(sweep.payload);
+      return Promise.resolve();
+    }
     const decoded = decode(this._mimeType, model.data[this._mimeType]);
     if (!decoded.ok) {
       this._showFallback(decoded.reason, model);
@@ -75,6 +82,16 @@ export class LabnoteRenderer extends Widget implements IRenderMime.IRenderer {
         this._view.view.update(p as Extract<Payload, { kind: "table" }>);
         break;
     }
+  }
+
+  /** A sweep card keeps its view (and the table's sort order) across updates. */
+  private _showSweep(p: SweepPayload): void {
+    if (this._view?.kind !== "sweep") {
+      this._clear();
+      this._view = { kind: "sweep", view: new SweepCardView() };
+      this.node.replaceChildren(this._view.view.node);
+    }
+    this._view.view.update(p);
   }
 
   private _showFallback(reason: string, model: IRenderMime.IMimeModel): void {

@@ -27,3 +27,4 @@ export * from "./compare";
 export * from "./code";
 export * from "./reproduce";
 export * from "./sweep";
+export * from "./sweep-view";

@@ -320,3 +320,89 @@ export function parallelAxes(rows: readonly SweepRow[], keys: readonly string[],
   out.push(axis(metric, rows.map((r) => (r.value === null ? NaN : fromWire(r.value))).filter(Number.isFinite), undefined));
   return out;
 }
+
+function decodeRow(x: unknown): SweepRow | undefined {
+  if (!isPlainObject(x) || !Number.isInteger(x.trial) || typeof x.run !== "string" || typeof x.status !== "string" || !TRIAL_STATUSES.includes(x.status) || !isPlainObject(x.params)) return undefined;
+  if (x.value !== null && !isWireNumber(x.value)) return undefined;
+  return { trial: x.trial as number, run: x.run, status: x.status as TrialStatus, params: x.params, value: x.value as WireNumber | null };
+}
+
+/**
+ * Decode a sweep card's payload (MIME {@link SWEEP_MIME}). Never throws: malformed or newer
+ * input comes back as `{ ok: false, reason }`.
+ */
+export function decodeSweepPayload(input: unknown, version = 1): { ok: true; payload: SweepPayload } | { ok: false; reason: string } {
+  if (!isPlainObject(input)) return { ok: false, reason: "the sweep payload is not an object" };
+  if (typeof input.v !== "number" || input.v > version) return { ok: false, reason: `sweep payload version ${String(input.v)} is not one this labnote reads (${version})` };
+  if (input.kind !== "sweep" || typeof input.id !== "string") return { ok: false, reason: "not a sweep payload" };
+  if (input.strategy !== "grid" && input.strategy !== "random") return { ok: false, reason: `unknown strategy ${JSON.stringify(input.strategy)}` };
+  if (typeof input.status !== "string" || !SWEEP_STATUSES.includes(input.status)) return { ok: false, reason: `unknown status ${JSON.stringify(input.status)}` };
+  for (const k of ["total", "done", "failed", "running", "startTime", "sentAt", "rest", "seed"] as const) if (typeof input[k] !== "number") return { ok: false, reason: `no ${k}` };
+  if (!Array.isArray(input.keys) || !input.keys.every((k) => typeof k === "string")) return { ok: false, reason: "no keys" };
+  const rows: SweepRow[] = [];
+  const lines: SweepRow[] = [];
+  for (const [from, into] of [
+    [input.rows, rows],
+    [input.lines, lines],
+  ] as const) {
+    if (!Array.isArray(from)) return { ok: false, reason: "no rows or lines" };
+    for (const r of from) {
+      const row = decodeRow(r);
+      if (!row) return { ok: false, reason: "a malformed row" };
+      into.push(row);
+    }
+  }
+  const one = (x: unknown): SweepRow | null | undefined => (x === null || x === undefined ? null : decodeRow(x));
+  const best = one(input.best);
+  const current = one(input.current);
+  if (best === undefined || current === undefined) return { ok: false, reason: "a malformed best or current trial" };
+  const p: SweepPayload = {
+    v: input.v,
+    kind: "sweep",
+    id: input.id,
+    experiment: typeof input.experiment === "string" ? input.experiment : "",
+    name: typeof input.name === "string" ? input.name : null,
+    strategy: input.strategy,
+    status: input.status as SweepStatus,
+    metric: typeof input.metric === "string" ? input.metric : null,
+    goal: input.goal === "max" ? "max" : "min",
+    seed: input.seed as number,
+    keys: input.keys as string[],
+    total: input.total as number,
+    done: input.done as number,
+    failed: input.failed as number,
+    running: input.running as number,
+    startTime: input.startTime as number,
+    sentAt: input.sentAt as number,
+    best,
+    current,
+    rows,
+    rest: input.rest as number,
+    lines,
+  };
+  if (typeof input.endTime === "number") p.endTime = input.endTime;
+  if (typeof input.eta === "number") p.eta = input.eta;
+  return { ok: true, payload: p };
+}
+
+/**
+ * Order a card's rows by a column: `null` is the metric, else a key of the space; `"asc"` is
+ * lowest first. Rows without a value there come last, whatever the direction.
+ */
+export function sortSweepRows(rows: readonly SweepRow[], by: string | null, dir: "asc" | "desc"): SweepRow[] {
+  const sign = dir === "asc" ? 1 : -1;
+  const get = (r: SweepRow): unknown => (by === null ? (r.value === null ? undefined : fromWire(r.value)) : r.params[by]);
+  return rows
+    .map((r, i) => ({ r, i, v: get(r) }))
+    .sort((a, b) => {
+      const ea = a.v === undefined || a.v === null || (typeof a.v === "number" && Number.isNaN(a.v));
+      const eb = b.v === undefined || b.v === null || (typeof b.v === "number" && Number.isNaN(b.v));
+      if (ea !== eb) return ea ? 1 : -1;
+      if (ea) return a.i - b.i;
+      if (typeof a.v === "number" && typeof b.v === "number") return a.v === b.v ? a.i - b.i : sign * (a.v - b.v);
+      const sa = typeof a.v === "string" ? a.v : JSON.stringify(a.v);
+      const sb = typeof b.v === "string" ? b.v : JSON.stringify(b.v);
+      return sa === sb ? a.i - b.i : sign * (sa < sb ? -1 : 1);
+    })
+    .map((x) => x.r);
+}
