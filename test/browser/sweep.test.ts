@@ -4,7 +4,7 @@
  * parallel coordinates and a table that sorts when a header is clicked.
  */
 import assert from "node:assert/strict";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -50,12 +50,14 @@ describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
     assert.match(text, /completed/);
     assert.match(text, /9\/9 trials · 1 failed/);
     assert.match(text, /best val_loss 1\.2 .*sweeps\/6 · lr=0\.03, model\.hidden=64/);
-    assert.equal(await firstCard().locator(".jp-labnote-progress-fill").evaluate((e) => (e as HTMLElement).style.width), "100.0%");
+    assert.match(await firstCard().locator(".jp-labnote-progress-fill").evaluate((e) => (e as HTMLElement).style.width), /^100(\.0)?%$/);
     assert.equal(await firstCard().locator("svg polyline").count(), 8, "a line per completed trial");
     const runs = await runsInTable();
     assert.equal(runs.length, 9);
     assert.equal(runs[0], "sweeps/6");
     assert.equal(runs[8], "sweeps/8", "the failed trial last");
+    mkdirSync(path.join(repo, "screenshots"), { recursive: true });
+    await firstCard().screenshot({ path: path.join(repo, "screenshots", "sweep-card.png") });
   });
 
   it("sorts the table by the metric the other way, and by a key, when its header is clicked", async () => {
