@@ -51,13 +51,14 @@ export interface ParallelLayout {
   lines: { trial: number; run: string; points: [number, number][]; color: string; best: boolean }[];
 }
 
-/** Lay out a payload's parallel coordinates: one axis per key, then the metric; darker and bluer is better. */
+/** Lay out a payload's parallel coordinates: one axis per key, then the metric; lines from orange (worse) to green (better), the best one blue. */
 export function parallelLayout(p: SweepPayload, w = 640, h = 180): ParallelLayout {
   const metric = p.metric ?? "value";
   const axes = parallelAxes(p.lines, p.keys, undefined, metric, formatNumber);
   const top = 22;
   const bottom = h - 22;
-  const x = (i: number) => 40 + (i * (w - 80)) / Math.max(1, axes.length - 1);
+  // Room on the right for the metric axis' labels.
+  const x = (i: number) => 30 + (i * (w - 100)) / Math.max(1, axes.length - 1);
   const y = (at: number) => +(bottom - at * (bottom - top)).toFixed(1);
   const m = axes[axes.length - 1];
   const valueOf = (r: SweepRow) => (r.value === null ? NaN : fromWire(r.value));
@@ -72,7 +73,7 @@ export function parallelLayout(p: SweepPayload, w = 640, h = 180): ParallelLayou
     const shade = m.position(valueOf(r)) ?? 0.5;
     const good = p.goal === "min" ? 1 - shade : shade;
     const best = p.best ? r.run === p.best.run : i === ordered.length - 1;
-    return { trial: r.trial, run: r.run, points, color: best ? "#d93025" : `hsl(${Math.round(40 + 180 * good)},70%,45%)`, best };
+    return { trial: r.trial, run: r.run, points, color: best ? "#1a73e8" : `hsl(${Math.round(30 + 110 * good)},65%,45%)`, best };
   });
   return {
     axes: axes.map((a, k) => ({

@@ -302,7 +302,10 @@ export function parallelAxes(rows: readonly SweepRow[], keys: readonly string[],
       const position = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? (hi === lo ? 0.5 : (f(v) - lo) / (hi - lo)) : null);
       const a = Math.min(...nums);
       const b = Math.max(...nums);
-      return { key, kind: log ? "log" : "linear", position, ticks: a === b ? [{ at: 0.5, label: format(a) }] : [{ at: 0, label: format(a) }, { at: 1, label: format(b) }] };
+      // A few distinct values (a grid's list): label each; else the two ends.
+      const distinct = [...new Set(nums)].sort((x, y) => x - y);
+      const ticks = distinct.length <= 6 ? distinct.map((x) => ({ at: position(x) as number, label: format(x) })) : [{ at: 0, label: format(a) }, { at: 1, label: format(b) }];
+      return { key, kind: log ? "log" : "linear", position, ticks };
     }
     const order: string[] = [];
     const text = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" ? format(v) : JSON.stringify(v) ?? "");
