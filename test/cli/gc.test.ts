@@ -247,6 +247,22 @@ describe("labnote rm, restore and gc", () => {
     assert.equal(written.length, 5);
     assert.equal(written[1], "\rgc [############------------]  50% 2 / 4\x1b[K");
     assert.equal(written[4], "\r\x1b[K");
+    // A line printed while the bar is up: the bar is erased first and drawn again at the next tick.
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    written.length = 0;
+    const again = new Progress("tb", 4, { stream: tty, now: () => 1000 });
+    try {
+      again.tick();
+      again.say("run a/1: done");
+      again.tick();
+    } finally {
+      console.log = log;
+    }
+    assert.deepEqual(lines, ["run a/1: done"]);
+    assert.equal(written[1], "\r\x1b[K", "erased before the line");
+    assert.match(written[2], /^\rtb \[#+-+\]  50% 2 \/ 4/, "drawn again at once after it");
     const piped: string[] = [];
     const quiet = new Progress("gc", 4, { stream: { isTTY: false, write: (s: string) => piped.push(s) } });
     quiet.tick(4);
