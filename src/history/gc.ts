@@ -8,7 +8,7 @@
  *   kernel on this host, or of another host, is kept);
  * - snapshots whose links name no kept run;
  * - temporary files a killed process left while writing a file atomically (`.<name>.<pid>.<n>.tmp`
- *   in a run's folder, its metrics folder or an experiment's folder), once the process is gone.
+ *   in a run's folder, its metrics folder, an experiment's folder or its sweeps), once the process is gone.
  * Nothing written in the last {@link GC_GRACE_MS} is freed (a running kernel may be about to
  * refer to it); when a kept run's record cannot be read, what it refers to is unknown, so no
  * blob is freed unless the caller forces it.
@@ -16,7 +16,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BLOBS_DIR, METRICS_DIR, RUN_FILES, SESSIONS_DIR, SNAPSHOTS_DIR, isPlainObject, parseSessionLog, parseSnapshotLinks, type RunRecord } from "../protocol";
+import { BLOBS_DIR, METRICS_DIR, RUN_FILES, SWEEPS_DIR, SESSIONS_DIR, SNAPSHOTS_DIR, isPlainObject, parseSessionLog, parseSnapshotLinks, type RunRecord } from "../protocol";
 import { listExperiments, pidAlive, readRunRecord, runNumbers } from "./read";
 import { diskUsage, trashedRuns } from "./trash";
 
@@ -131,6 +131,7 @@ export function planGc(root: string, options: { now?: number; force?: boolean; o
 
   for (const experiment of listExperiments(root)) {
     tempsIn(path.join(root, experiment), experiment);
+    tempsIn(path.join(root, experiment, SWEEPS_DIR), `${experiment}/${SWEEPS_DIR}`);
     for (const n of runNumbers(root, experiment)) {
       options.onRun?.();
       const id = `${experiment}/${n}`;
