@@ -41,10 +41,15 @@ async function rest<T = Record<string, unknown>>(endpoint: string, body: unknown
   return JSON.parse(text || "{}") as T;
 }
 
-/** Runs MLflow's own Python client on the server: `code` sees `c` (an MlflowClient) and `Metric`. */
-function python(code: string): string {
-  const script = `import sys, json\nfrom mlflow.tracking import MlflowClient\nfrom mlflow.entities import Metric, Param, RunTag\nc = MlflowClient(tracking_uri=sys.argv[1])\n${code}`;
-  return execFileSync(venvPython(), ["-c", script, server.uri], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, MLFLOW_TRACKING_URI: server.uri } });
+/**
+ * Runs MLflow's own Python client on the server: `code` sees `c` (an MlflowClient), `Metric`,
+ * `Param`, and `out`, whose value comes back (MLflow prints lines of its own on stdout).
+ */
+function python(code: string): unknown {
+  const script = `import sys, json\nfrom mlflow.tracking import MlflowClient\nfrom mlflow.entities import Metric, Param, RunTag\nc = MlflowClient(tracking_uri=sys.argv[1])\nout = None\n${code}\nprint("\\nRESULT " + json.dumps(out))`;
+  const text = execFileSync(venvPython(), ["-c", script, server.uri], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, MLFLOW_TRACKING_URI: server.uri } });
+  const line = text.split("\n").find((l) => l.startsWith("RESULT "));
+  return JSON.parse(line!.slice("RESULT ".length));
 }
 
 describe("labnote export --to mlflow and labnote import --from mlflow", () => {
@@ -133,16 +138,18 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     const other = await rest<{ run: { info: { run_id: string } } }>("runs/create", { experiment_id, start_time: rec.startTime - 60_000, tags: [{ key: "labnote.run_id", value: rec.id }] });
     const partial = await rest<{ run: { info: { run_id: string } } }>("runs/create", { experiment_id, start_time: rec.startTime, run_name: "long", tags: [{ key: "labnote.run_id", value: rec.id }] });
     const K = 1234;
+    await rest("runs/log-batch", { run_id: partial.run.info.run_id, params: [{ key: "lr", value: "0.5" }] });
     for (let s = 0; s < K; s += 1000) {
       const metrics = [];
       for (let i = s; i < Math.min(K, s + 1000); i++) metrics.push({ key: "loss", value: loss.values[i], timestamp: Math.round(loss.times[i]), step: loss.steps[i] });
-      await rest("runs/log-batch", { run_id: partial.run.info.run_id, metrics, params: s === 0 ? [{ key: "lr", value: "0.5" }] : [] });
+      await rest("runs/log-batch", { run_id: partial.run.info.run_id, metrics });
     }
 
     const r = labnote(["export", "again/1", "--to", "mlflow", "--tracking-uri", server.uri, "--root", root]);
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
     assert.match(r.out, new RegExp(`again/1: earlier run ${partial.run.info.run_id} of MLflow experiment "again" \\(FINISHED\\), ${(N - K + 10).toLocaleString("en-US")} points sent`));
-    const read = await readMlflow(server.uri, "again", rec.id, ["artifacts/model.json"]);
+    const artifact = rec.artifacts[0].file;
+    const read = await readMlflow(server.uri, "again", rec.id, [artifact]);
     assert.equal(read.runs.length, 2);
     const got = read.runs.find((x) => x.info.run_id === partial.run.info.run_id)!;
     assert.equal(got.info.status, "FINISHED");
@@ -150,7 +157,7 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     assert.deepEqual(got.metrics.loss.steps, loss.steps, "every point of loss once");
     assert.deepEqual([...doubles(got.metrics.loss.values)], loss.values);
     assert.equal(got.metrics.acc.steps.length, 10);
-    assert.equal(JSON.parse(got.files["artifacts/model.json"]), "weights");
+    assert.equal(got.files[artifact], fs.readFileSync(path.join(run.dir!, artifact), "utf8"));
     const untouched = read.runs.find((x) => x.info.run_id === other.run.info.run_id)!;
     assert.deepEqual(untouched.metrics, {});
     assert.equal(untouched.info.status, "RUNNING");
@@ -166,8 +173,7 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
 
   it("imports an MLflow experiment written by MLflow's Python client: config from params, every point (paged), tags, statuses, times; importing again adds only new runs", async () => {
     const N = 30_000; // more than one page of metrics/get-history
-    const made = JSON.parse(
-      python(`
+    const made = python(`
 exp = c.create_experiment("team-vision")
 out = []
 def make(name, status, params, n, tags):
@@ -184,9 +190,7 @@ make("resnet", "FINISHED", {"lr": "0.01", "model.depth": "50", "model.name": "re
 make("broken", "FAILED", {"lr": "1.0"}, 3, {})
 make("stopped", "KILLED", {"lr": "0.1"}, 3, {})
 make("live", "RUNNING", {"lr": "0.2"}, 3, {})
-print(json.dumps(out))
-`),
-    ) as string[];
+`) as string[];
     const root = tempDir();
     const r = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", server.uri, "--root", root]);
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
