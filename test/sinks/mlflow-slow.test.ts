@@ -85,7 +85,7 @@ describe("the MLflow sink and a slow server", () => {
     await server?.stop({ remove: true });
   });
 
-  it("a server that holds every answer 2 s never slows run.log, and everything arrives once", async () => {
+  it("a server that holds every answer 2 s never slows run.log, and everything arrives once", async (t) => {
     const root = tempDir();
     const plain = await experiment("plain", { root, capture: false });
     const N = 200_000;
@@ -106,6 +106,7 @@ describe("the MLflow sink and a slow server", () => {
       sink.stop(); // 200 batches at 2 s each: these runs are not waited for
     }
     const ratio = median(withSlow) / median(without);
+    t.diagnostic(`logging ${N} points: ${withSlow.map((x) => x.toFixed(0)).join(", ")} ms with the slow server, ${without.map((x) => x.toFixed(0)).join(", ")} ms without a sink (median ratio ${ratio.toFixed(2)}×)`);
     assert.ok(ratio < 2, `logging ${N} points with a slow server took ${median(withSlow).toFixed(0)} ms against ${median(without).toFixed(0)} ms without the sink (${ratio.toFixed(2)}×)`);
 
     // A run small enough to deliver through the slow proxy: every point arrives, once, in order.
@@ -135,18 +136,17 @@ describe("the MLflow sink and a slow server", () => {
     assert.deepEqual([...doubles(got.metrics.loss.values)], run.metric("loss").values);
   });
 
-  it("with the server answering at its own speed, a point logged reaches it within about a second", async () => {
+  it("with the server answering at its own speed, a point logged reaches it within about a second", async (t) => {
     const root = tempDir();
     const exp = await experiment("prompt", { root, capture: false, mlflow: { trackingUri: server.uri } });
     const run = await exp.start({ name: "watched", span: true });
     run.log("warmup", 1);
     // Wait until the run is on the server, with its first point.
-    let runId: string | undefined;
     for (const deadline = Date.now() + 120_000; Object.keys(readOutbox(run.dir!)?.metrics ?? {}).length === 0; ) {
       if (Date.now() > deadline) assert.fail("the run never reached the server");
       await sleep(50);
     }
-    runId = readOutbox(run.dir!)!.runId!;
+    const runId = readOutbox(run.dir!)!.runId!;
     const lags: number[] = [];
     for (let probe = 0; probe < 5; probe++) {
       const t0 = Date.now();
@@ -162,6 +162,7 @@ describe("the MLflow sink and a slow server", () => {
       await sleep(300);
     }
     await run.end();
+    t.diagnostic(`a point logged was on the server after ${lags.join(", ")} ms`);
     assert.ok(median(lags) <= 2000, `a point reached the server after ${lags.join(", ")} ms (median ${median(lags)} ms)`);
   });
 });
