@@ -80,7 +80,7 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     assert.equal(labnote(["import", "x", "--root", root]).code, 2);
   });
 
-  it("exports a past run: MLflow's client finds every param, every point with its step and time, the tags, the artifact, the cells, FINISHED and the end time", async () => {
+  it("exports a past run: MLflow's client finds every param, every point with its step and time, the tags, the artifact, FINISHED and the end time; a failed one FAILED", async () => {
     const root = tempDir();
     const exp = await experiment("past", { root, capture: { sources: false, dependencies: false }, config: { lr: 0.01, optimizer: { name: "adam" }, "odd key, really": true } });
     const run = await exp.start({ name: "baseline", tags: ["v1"] });

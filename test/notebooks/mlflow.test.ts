@@ -7,6 +7,7 @@
  * nowhere in MLflow (artifacts, params, tags).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -99,8 +100,16 @@ describe("a notebook with mlflow: true", () => {
     assert.ok(off.runs[0].artifacts.includes("labnote/cells.ts"), off.runs[0].artifacts.join(", "));
     assert.deepEqual(off.runs[0].artifacts.filter((a) => a.startsWith("labnote/lineage")), [], "capture: { lineage: false } sends no lineage");
 
-    // The ignored cell's text is in no artifact, param or tag of either run.
-    for (const [name, id, arts] of [["nb-mlflow", "nb-mlflow/1", got.artifacts], ["nb-mlflow-nolineage", "nb-mlflow-nolineage/1", off.runs[0].artifacts]] as const) {
+    // labnote export --to mlflow of the same run, into another MLflow experiment: the same code.
+    const exported = spawnSync(process.execPath, ["--import", "tsx", path.resolve(__dirname, "../../src/cli/main.ts"), "export", "nb-mlflow/1", "--to", "mlflow", "--tracking-uri", server.uri, "--mlflow-experiment", "nb-exported", "--root", path.join(dir, "experiments")], { encoding: "utf8", timeout: 300_000 });
+    assert.equal(exported.status, 0, `${exported.stdout}\n${exported.stderr}`);
+    const copy = (await readMlflow(server.uri, "nb-exported", "nb-mlflow/1", ["labnote/lineage.ipynb", "labnote/lineage.ts", "labnote/cells.ts"])).runs[0];
+    assert.equal(copy.info.status, "FINISHED");
+    for (const file of ["labnote/lineage.ipynb", "labnote/lineage.ts", "labnote/cells.ts"]) assert.equal(copy.files[file], got.files[file], `${file} as the sink sent it`);
+    assert.equal(copy.metrics.loss.steps.length, 1500);
+
+    // The ignored cell's text is in no artifact, param or tag of any of the runs.
+    for (const [name, id, arts] of [["nb-mlflow", "nb-mlflow/1", got.artifacts], ["nb-mlflow-nolineage", "nb-mlflow-nolineage/1", off.runs[0].artifacts], ["nb-exported", "nb-mlflow/1", copy.artifacts]] as const) {
       const all = (await readMlflow(server.uri, name, id, [...arts])).runs[0];
       assert.equal(Object.keys(all.files).length, arts.length);
       for (const [file, text] of Object.entries(all.files)) {
