@@ -202,10 +202,7 @@ async function exportToMlflowServer(root: string, records: RunRecord[], flags: R
     results = await exportToMlflow(root, records, {
       trackingUri: uri,
       experimentName: flags["mlflow-experiment"] as string | undefined,
-      say: (m) => {
-        progress.end();
-        console.error(m);
-      },
+      say: (m) => progress.say(m, "stderr"),
       onPoints: (n) => progress.tick(n),
       stallMs: timeout * 1000,
     });
