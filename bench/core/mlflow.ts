@@ -3,7 +3,8 @@
  * (SQLite backend) from the project's .venv:
  *  - logging 1,000,000 points (yielding to the event loop every 65,536, as a training loop that
  *    awaits now and then does) with the sink on, server up and server down, against the same loop
- *    without the sink; run.end() included (it does not wait for delivery: endWaitMs 0);
+ *    without the sink; run.end() included (it does not wait for delivery: endWaitMs 0); the order
+ *    of the three alternates between rounds, and each round's ratios are printed with the median;
  *  - points per second delivered into the server, against MLflow's own Python client calling
  *    log_batch with 1,000 metrics at a time into the same server.
  *
@@ -74,16 +75,30 @@ async function main(): Promise<void> {
     const base: number[] = [];
     const withUp: number[] = [];
     const withDown: number[] = [];
+    // The order alternates from round to round (no sink, up, down; then down, up, no sink; …),
+    // so that a machine getting busier or quieter over the run favours neither side.
+    const legs = {
+      "no sink": async () => base.push(await logRound(plain, points)),
+      "server up": async () => {
+        withUp.push(await logRound(up, points));
+        upSink.stop(); // the rest of this round's points would compete with the next rounds
+      },
+      "server down": async () => {
+        withDown.push(await logRound(down, points));
+        downSink.stop();
+      },
+    };
     for (let r = 0; r < rounds; r++) {
-      base.push(await logRound(plain, points));
-      withUp.push(await logRound(up, points));
-      upSink.stop(); // the rest of this round's points would compete with the next rounds
-      withDown.push(await logRound(down, points));
-      downSink.stop();
-      console.log(`  round ${r + 1}: no sink ${base[r].toFixed(0)} ms, server up ${withUp[r].toFixed(0)} ms, server down ${withDown[r].toFixed(0)} ms`);
+      const names = Object.keys(legs) as (keyof typeof legs)[];
+      const order = r % 2 === 0 ? names : [...names].reverse();
+      for (const leg of order) await legs[leg]();
+      console.log(
+        `  round ${r + 1} (${order.join(", ")}): no sink ${base[r].toFixed(0)} ms, server up ${withUp[r].toFixed(0)} ms (${(withUp[r] / base[r]).toFixed(2)}×), server down ${withDown[r].toFixed(0)} ms (${(withDown[r] / base[r]).toFixed(2)}×)`,
+      );
     }
     const upRatio = median(withUp.map((t, i) => t / base[i]));
     const downRatio = median(withDown.map((t, i) => t / base[i]));
+    console.log(`  median ratio over ${rounds} rounds: server up ${upRatio.toFixed(2)}×, server down ${downRatio.toFixed(2)}×`);
 
     const sinkRate = await deliverRate(server.uri, deliver);
     const pyRate = Number(execFileSync(venvPython(), ["-c", PYTHON_LOG_BATCH, server.uri, String(deliver)], { encoding: "utf8" }).trim());

@@ -13,6 +13,7 @@ import { listExperiments, readHistory, runDir } from "../history/read";
 import { reproductionNotebook, reproductionScript } from "../history/reproduce";
 import { writeAtomicBy } from "../sinks/file/atomic";
 import { exportTensorBoard } from "../sinks/tensorboard/export";
+import { exportToMlflow, type ExportedRun } from "../sinks/mlflow/export";
 import { parseArgs } from "./args";
 import { UsageError, type Command } from "./command";
 import { Progress } from "./progress";
@@ -21,6 +22,7 @@ import { ROOT_OPTION, storeRoot } from "./store";
 const usage = `Usage: labnote export <run-id | experiment> [--to csv|json] [--out PATH] [--root DIR]
        labnote export <run-id> --to notebook|script [--out FILE] [--root DIR]
        labnote export <run-id | experiment> --to tensorboard --out DIR [--root DIR]
+       labnote export <run-id | experiment> --to mlflow [--tracking-uri URL] [--mlflow-experiment NAME] [--root DIR]
        labnote export --experiment NAME [--root DIR]
 
 Writes a run's metrics, or every run of an experiment, to stdout or to --out PATH (atomically):
@@ -32,13 +34,25 @@ Writes a run's metrics, or every run of an experiment, to stdout or to --out PAT
   --to script    the same as one .ts file
   --to tensorboard  TensorBoard event files under --out DIR, one subfolder per run
                  (<experiment>/<number> <name>); exporting again replaces them
+  --to mlflow    into an MLflow tracking server (default MLFLOW_TRACKING_URI), as the mlflow
+                 option streams a run: params, tags, every metric point with its step and time,
+                 artifacts, the cells and lineage (labnote/cells.ts, labnote/lineage.ipynb,
+                 labnote/lineage.ts), the final status and end time. Exporting again finds the
+                 earlier copy by its labnote.run_id tag and start time and sends only what it
+                 lacks (per metric, the points past the count MLflow holds)
 With --experiment NAME, metrics.csv into each finished run's own folder that has none yet.
 
 Options:
 ${ROOT_OPTION}
   --to FORMAT         csv (default), json, notebook, script or tensorboard
   --out PATH          write to PATH (atomically) instead of stdout
-  --experiment NAME   write the missing metrics.csv files of this experiment's finished runs`;
+  --experiment NAME   write the missing metrics.csv files of this experiment's finished runs
+  --tracking-uri URL  with --to mlflow: the server (default: $MLFLOW_TRACKING_URI); credentials
+                      come from MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and _PASSWORD
+  --mlflow-experiment NAME  with --to mlflow: the MLflow experiment (default: the run's own)
+  --timeout SECONDS   with --to mlflow: stop when the server answers nothing this long (default 120)
+
+Exit code with --to mlflow: 0 when every run is in MLflow whole, 1 when some are still owed.`;
 
 /** Where the export goes: stdout, or a file written atomically. */
 function output(out: string | undefined, fill: (write: (text: string) => void) => void): void {
@@ -173,7 +187,39 @@ function exportReproduction(root: string, rec: RunRecord, to: "notebook" | "scri
   return 0;
 }
 
-const FORMATS = ["csv", "json", "notebook", "script", "tensorboard"] as const;
+const FORMATS = ["csv", "json", "notebook", "script", "tensorboard", "mlflow"] as const;
+
+/** Runs into an MLflow tracking server, each completing its earlier copy there if any. */
+async function exportToMlflowServer(root: string, records: RunRecord[], flags: Readonly<Record<string, string | boolean | undefined>>): Promise<number> {
+  const uri = flags["tracking-uri"] as string | undefined;
+  if (uri === undefined && !process.env.MLFLOW_TRACKING_URI?.trim())
+    throw new UsageError("--to mlflow sends runs to the server named by --tracking-uri URL or MLFLOW_TRACKING_URI; neither is set (e.g. --tracking-uri http://127.0.0.1:5000)");
+  const timeout = flags.timeout === undefined ? 120 : Number(flags.timeout);
+  if (!(timeout > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, not "${String(flags.timeout)}"`);
+  const progress = new Progress("mlflow", records.reduce((n, r) => n + (r.status === "running" ? 0 : Object.values(r.metrics ?? {}).reduce((k, m) => k + m.count, 0)), 0));
+  let results: ExportedRun[];
+  try {
+    results = await exportToMlflow(root, records, {
+      trackingUri: uri,
+      experimentName: flags["mlflow-experiment"] as string | undefined,
+      say: (m) => progress.say(m, "stderr"),
+      onPoints: (n) => progress.tick(n),
+      stallMs: timeout * 1000,
+    });
+  } finally {
+    progress.end();
+  }
+  let owed = 0;
+  for (const r of results) {
+    const points = `${r.sent.toLocaleString("en-US")} point${r.sent === 1 ? "" : "s"} sent${r.refused ? ` (${r.refused.toLocaleString("en-US")} refused by the server)` : ""}`;
+    if (r.outcome === "skipped") console.error(`labnote export: skipped run ${r.id}: ${r.reason}`);
+    else if (r.outcome === "owed") {
+      owed++;
+      console.log(`${r.id}: not all in MLflow yet (${points}): ${r.reason}`);
+    } else console.log(`${r.id}: ${r.outcome === "created" ? "new" : "earlier"} run ${r.runId} of MLflow experiment "${r.experimentName}" (${r.status}), ${points}${r.outcome === "completed" && r.sent === 0 ? ", it had every point already" : ""}`);
+  }
+  return owed ? 1 : 0;
+}
 
 /** Runs as TensorBoard event files under `out`, a subfolder per run. */
 function exportToTensorBoard(root: string, records: RunRecord[], out: string | undefined): number {
@@ -195,17 +241,18 @@ function exportToTensorBoard(root: string, records: RunRecord[], out: string | u
 /** `labnote export`: records and metrics as CSV or JSON, a reproduction notebook or script. */
 export const command: Command = {
   name: "export",
-  summary: "write runs as CSV or JSON, or a notebook or script that reproduces a run",
+  summary: "write runs as CSV, JSON or TensorBoard files, a notebook or script that reproduces a run, or send them to MLflow",
   usage,
-  run(args) {
-    const { flags, positional } = parseArgs(args, { to: "string", root: "string", out: "string", experiment: "string" });
+  async run(args) {
+    const { flags, positional } = parseArgs(args, { to: "string", root: "string", out: "string", experiment: "string", "tracking-uri": "string", "mlflow-experiment": "string", timeout: "string" });
     const to = ((flags.to as string | undefined) ?? "csv") as (typeof FORMATS)[number];
-    if (!FORMATS.includes(to)) throw new UsageError(`--to must be csv, json, notebook, script or tensorboard, not "${to}"`);
+    if (!FORMATS.includes(to)) throw new UsageError(`--to must be csv, json, notebook, script, tensorboard or mlflow, not "${to}"`);
+    for (const f of ["tracking-uri", "mlflow-experiment", "timeout"]) if (flags[f] !== undefined && to !== "mlflow") throw new UsageError(`--${f} goes with --to mlflow`);
     if (positional.length > 1) throw new UsageError(`unexpected argument "${positional[1]}" (export one run or one experiment)`);
     const out = flags.out as string | undefined;
     const [target] = positional;
     if (target === undefined) {
-      if (to === "notebook" || to === "script" || to === "tensorboard") throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)${to === "tensorboard" ? " or an experiment" : ""}`);
+      if (to === "notebook" || to === "script" || to === "tensorboard" || to === "mlflow") throw new UsageError(`--to ${to} needs a run id (e.g. mnist/3)${to === "tensorboard" || to === "mlflow" ? " or an experiment" : ""}`);
       if (typeof flags.experiment !== "string") throw new UsageError("name a run (e.g. mnist/3) or an experiment (mnist), or --experiment mnist to fill in missing metrics.csv files");
       if (flags.to !== undefined && to !== "csv") throw new UsageError(`--experiment writes metrics.csv into each run's folder; to export an experiment as ${to}, name it: labnote export ${flags.experiment} --to ${to}`);
       if (out !== undefined) throw new UsageError("--out goes with one run or experiment; with --experiment each run's metrics.csv goes into its own folder");
@@ -221,6 +268,10 @@ export const command: Command = {
       return exportReproduction(root, findRecord(root, target), to, out);
     }
     if (to === "tensorboard") return exportToTensorBoard(root, isRun ? [findRecord(root, target)] : readHistory(root, target), out);
+    if (to === "mlflow") {
+      if (out !== undefined) throw new UsageError("--to mlflow sends to a server: it takes --tracking-uri, not --out");
+      return exportToMlflowServer(root, isRun ? [findRecord(root, target)] : readHistory(root, target), flags);
+    }
     if (isRun) return exportRuns(root, [findRecord(root, target)], to, out, true);
     return exportRuns(root, readHistory(root, target), to, out, false);
   },

@@ -17,7 +17,9 @@ export type LabnoteErrorCode =
   | "UNSERIALIZABLE"
   | "UNSUPPORTED"
   | "USAGE"
-  | "INSTALL";
+  | "INSTALL"
+  /** A server labnote talks to (an MLflow tracking server) does not answer or refuses. */
+  | "REMOTE";
 
 /**
  * The one error class labnote throws. Check with {@link isLabnoteError}, not `instanceof`:

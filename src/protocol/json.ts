@@ -45,6 +45,47 @@ export function flattenConfig(x: unknown, prefix = "", out: Record<string, unkno
 }
 
 /**
+ * The inverse of {@link flattenConfig}: dotted keys back into nested objects,
+ * `{ "a.b": 1, c: 2 }` → `{ a: { b: 1 }, c: 2 }`. A key whose path runs through a leaf that is
+ * already set (`a` and `a.b` both given) is kept whole, dots and all, at the top.
+ */
+export function unflattenConfig(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(flat).sort((a, b) => a.split(".").length - b.split(".").length);
+  const clashes: string[] = [];
+  for (const key of keys) {
+    const parts = key.split(".");
+    if (parts.some((p) => p === "")) {
+      clashes.push(key);
+      continue;
+    }
+    let at: Record<string, unknown> = out;
+    let ok = true;
+    for (const p of parts.slice(0, -1)) {
+      const next = at[p];
+      if (next === undefined) at = at[p] = {};
+      else if (isPlainObject(next) && !LEAF.has(next)) at = next;
+      else {
+        ok = false;
+        break;
+      }
+    }
+    const last = parts[parts.length - 1];
+    if (!ok || at[last] !== undefined) {
+      clashes.push(key);
+      continue;
+    }
+    at[last] = flat[key];
+    if (isPlainObject(flat[key])) LEAF.add(flat[key] as object);
+  }
+  for (const key of clashes) out[key] = flat[key];
+  return out;
+}
+
+/** Objects that were leaves (values) in a flat config: never descended into. */
+const LEAF = new WeakSet<object>();
+
+/**
  * A config value as a person reads it in a table cell: strings bare, numbers as
  * {@link formatNumber} shows them, anything else as compact JSON.
  */

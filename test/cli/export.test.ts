@@ -141,7 +141,7 @@ describe("labnote export", () => {
     }
     const bad = labnote("export", "ex/1", "--to", "parquet", "--root", root);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--to must be csv, json, notebook, script or tensorboard, not "parquet"/);
+    assert.match(bad.err, /--to must be csv, json, notebook, script, tensorboard or mlflow, not "parquet"/);
     assert.equal(labnote("export", "--root", root).code, 2);
     assert.match(labnote("export", "ex/1", "--experiment", "ex").err, /a run id or --experiment, not both/);
   });

@@ -88,6 +88,34 @@ export interface MlflowRunInfo {
   artifact_uri?: string;
 }
 
+/** A run as `runs/search` and `runs/get` give it. */
+export interface MlflowRun {
+  info: MlflowRunInfo & { run_name?: string; start_time?: number | string; end_time?: number | string; lifecycle_stage?: string; user_id?: string };
+  data?: {
+    metrics?: { key: string; value: number | string; timestamp: number | string; step?: number | string }[];
+    params?: { key: string; value: string }[];
+    tags?: { key: string; value: string }[];
+  };
+}
+
+/** One point of a metric's history as the server gives it (int64 fields may come as strings). */
+export interface MlflowMetric {
+  key: string;
+  value: number | string;
+  timestamp: number | string;
+  step?: number | string;
+}
+
+/** Points a `metrics/get-history` page asks for (the server's own page size). */
+const HISTORY_PAGE = 25_000;
+
+/** An artifact's root as the proxy names it: `mlflow-artifacts:/1/<run>/artifacts` → `1/<run>/artifacts`; undefined when the server does not serve artifacts. */
+export function artifactPrefix(artifactUri: string | undefined): string | undefined {
+  // mlflow-artifacts:/1/<run>/artifacts, or mlflow-artifacts://host:port/1/<run>/artifacts
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(artifactUri ?? "");
+  return m ? m[1] : undefined;
+}
+
 /** MLflow's tracking API, one method a call. */
 export class MlflowClient {
   constructor(readonly conn: Connection) {}
@@ -133,6 +161,74 @@ export class MlflowClient {
     return r.runs?.[0]?.info;
   }
 
+  /** One page of `runs/search` (at most 1,000 runs), and the token of the next page if any. */
+  async searchRuns(body: { experiment_ids: string[]; filter?: string; run_view_type?: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL"; order_by?: string[]; max_results?: number; page_token?: string }): Promise<{ runs: MlflowRun[]; next_page_token?: string }> {
+    const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>("POST", "runs/search", { max_results: 1000, run_view_type: "ACTIVE_ONLY", ...body });
+    return { runs: r.runs ?? [], next_page_token: r.next_page_token || undefined };
+  }
+
+  /** Every active run of the experiment matching `filter`, page after page, oldest first. */
+  async allRuns(experimentId: string, filter?: string): Promise<MlflowRun[]> {
+    const out: MlflowRun[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.searchRuns({ experiment_ids: [experimentId], filter, order_by: ["attributes.start_time ASC"], page_token: token });
+      out.push(...page.runs);
+      token = page.next_page_token;
+    } while (token);
+    return out;
+  }
+
+  /** Every active experiment of the server, page after page. */
+  async experiments(): Promise<{ experiment_id: string; name: string }[]> {
+    const out: { experiment_id: string; name: string }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call<{ experiments?: { experiment_id: string; name: string }[]; next_page_token?: string }>("POST", "experiments/search", { max_results: 1000, view_type: "ACTIVE_ONLY", ...(token ? { page_token: token } : {}) });
+      out.push(...(r.experiments ?? []));
+      token = r.next_page_token || undefined;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * Every point of one metric of a run (`metrics/get-history`, page after page), in the order
+   * the server gives them; `onPage` hears each page's count.
+   */
+  async metricHistory(runId: string, key: string, onPage?: (n: number) => void): Promise<MlflowMetric[]> {
+    const out: MlflowMetric[] = [];
+    let token: string | undefined;
+    do {
+      const query: Record<string, string> = { run_id: runId, metric_key: key, max_results: String(HISTORY_PAGE) };
+      if (token) query.page_token = token;
+      const r = await this.call<{ metrics?: MlflowMetric[]; next_page_token?: string }>("GET", "metrics/get-history", undefined, query);
+      const page = r.metrics ?? [];
+      for (const m of page) out.push(m);
+      onPage?.(page.length);
+      token = r.next_page_token || undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Every artifact file of a run (paths relative to its artifact root), through the tracking API. */
+  async artifactFiles(runId: string, dir?: string): Promise<string[]> {
+    const query: Record<string, string> = { run_id: runId };
+    if (dir !== undefined) query.path = dir;
+    const r = await this.call<{ files?: { path: string; is_dir?: boolean }[] }>("GET", "artifacts/list", undefined, query);
+    const out: string[] = [];
+    for (const f of r.files ?? []) {
+      if (f.is_dir) out.push(...(await this.artifactFiles(runId, f.path)));
+      else out.push(f.path);
+    }
+    return out;
+  }
+
+  /** Download one artifact through the server's proxy, at `<prefix>/<path>`. */
+  async getArtifact(prefix: string, relPath: string): Promise<Buffer> {
+    const parts = [...prefix.split("/"), ...relPath.split("/")].filter((p) => p !== "").map(encodeURIComponent);
+    return (await this.request("GET", `/api/2.0/mlflow-artifacts/artifacts/${parts.join("/")}`, undefined, "application/octet-stream", true)) as Buffer;
+  }
+
   async createRun(body: { experiment_id: string; run_name: string; start_time: number; tags: { key: string; value: string }[] }): Promise<MlflowRunInfo> {
     const r = await this.call<{ run: { info: MlflowRunInfo } }>("POST", "runs/create", body);
     return r.run.info;
@@ -153,7 +249,7 @@ export class MlflowClient {
     await this.request("PUT", `/api/2.0/mlflow-artifacts/artifacts/${parts.join("/")}`, data, "application/octet-stream");
   }
 
-  private async request(method: string, pathAndQuery: string, body: string | Uint8Array | undefined, contentType: string): Promise<unknown> {
+  private async request(method: string, pathAndQuery: string, body: string | Uint8Array | undefined, contentType: string, binary = false): Promise<unknown> {
     const headers: Record<string, string> = { "content-type": contentType };
     if (this.conn.authorization !== undefined) headers.authorization = this.conn.authorization;
     const where = `${method} ${this.conn.uri}${pathAndQuery.replace(/\?.*$/, "")}`;
@@ -168,6 +264,7 @@ export class MlflowClient {
         throw new MlflowRequestError(`${where}: no answer (${noAnswerReason(e)})`, 0, "");
       }
     }
+    if (binary && res.ok) return Buffer.from(await res.arrayBuffer());
     const text = await res.text().catch(() => "");
     if (!res.ok) {
       let code = "";

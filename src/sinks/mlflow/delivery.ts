@@ -9,10 +9,21 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { blobPath, flattenConfig, recordJson, type ArtifactRecord, type RunRecord } from "../../protocol";
+import { reproductionNotebook, reproductionScript } from "../../history/reproduce";
 import type { Connection } from "./client";
-import { MlflowClient, MlflowRequestError } from "./client";
+import { MlflowClient, MlflowRequestError, artifactPrefix } from "./client";
 import { KeyMap, LIMITS, clip, jsonStep, jsonValue, mlflowKey, mlflowStatus } from "./rules";
 import { releaseLock, saveOutbox, saveOutboxAsync, type Outbox } from "./outbox";
+
+/** Where a run's code goes among its MLflow artifacts. */
+export const CODE_FILES = {
+  /** The cells executed while the run was open, as one TypeScript file. */
+  cells: "labnote/cells.ts",
+  /** Its lineage as a notebook (tslab) that reproduces it. */
+  notebook: "labnote/lineage.ipynb",
+  /** The same as one TypeScript file. */
+  script: "labnote/lineage.ts",
+} as const;
 
 /** Points of one metric, read by position. */
 export interface PointsView {
@@ -47,6 +58,8 @@ export class Reachability {
   constructor(
     private readonly uri: string,
     private readonly say: (message: string) => void,
+    /** What the warning says becomes of what the server has not received. */
+    private readonly kept = "Runs go on logging here; what MLflow has not received is kept (mlflow.json in the run's folder) and sent once the server is back.",
   ) {}
 
   failed(e: unknown): void {
@@ -54,7 +67,7 @@ export class Reachability {
     this.down = true;
     const why = e instanceof Error ? e.message : String(e);
     const auth = e instanceof MlflowRequestError && (e.status === 401 || e.status === 403) ? " (check MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)" : "";
-    this.say(`labnote: the MLflow server at ${this.uri} cannot be reached: ${why}${auth}. Runs go on logging here; what MLflow has not received is kept (mlflow.json in the run's folder) and sent once the server is back.`);
+    this.say(`labnote: the MLflow server at ${this.uri} cannot be reached: ${why}${auth}. ${this.kept}`);
   }
 
   reached(): void {
@@ -62,6 +75,19 @@ export class Reachability {
     this.down = false;
     this.say(`labnote: the MLflow server at ${this.uri} answers again; sending what it has not received.`);
   }
+}
+
+/** How a delivery keeps its state and says how far it got. */
+export interface DeliveryOptions {
+  /**
+   * Keep the outbox in the run's folder (default true): the live sink and `labnote sync` do;
+   * `labnote export` does not (the server itself says what it holds).
+   */
+  persist?: boolean;
+  /** Hears the count of metric points each delivered batch carried. */
+  onPoints?: (n: number) => void;
+  /** Hears every request the server answered (a watchdog's sign of life). */
+  onAnswer?: () => void;
 }
 
 /** The first wait after a failure, and the longest. */
@@ -79,6 +105,7 @@ export class Delivery {
     readonly source: RunSource,
     private readonly reach: Reachability,
     private readonly say: (message: string) => void,
+    private readonly options: DeliveryOptions = {},
   ) {
     this.box = box;
     this.metricKeys = new KeyMap(box.metricKeys);
@@ -115,7 +142,7 @@ export class Delivery {
 
   /** Save the outbox now (exit paths). */
   saveNow(): void {
-    if (this.source.dir === undefined) return;
+    if (this.source.dir === undefined || this.options.persist === false) return;
     try {
       saveOutbox(this.source.dir, this.box);
     } catch {
@@ -141,6 +168,7 @@ export class Delivery {
         }
         try {
           await task();
+          this.options.onAnswer?.();
           this.failures = 0;
           this.reach.reached();
         } catch (e) {
@@ -237,10 +265,7 @@ export class Delivery {
       ],
     });
     b.runId = info.run_id;
-    const uri = info.artifact_uri ?? "";
-    // mlflow-artifacts:/1/<run>/artifacts, or mlflow-artifacts://host:port/1/<run>/artifacts
-    const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri);
-    b.artifactPrefix = m ? m[1] : null;
+    b.artifactPrefix = artifactPrefix(info.artifact_uri) ?? null;
     await this.save();
   }
 
@@ -362,6 +387,7 @@ export class Delivery {
     await this.client.logBatch(json);
     this.renameTags.splice(0, tags.length);
     this.delivered(ranges, false);
+    if (this.options.onPoints) this.options.onPoints(ranges.reduce((n, r) => n + r.to - r.from, 0));
     await this.save();
   }
 
@@ -409,21 +435,46 @@ export class Delivery {
     return `${out.join("\n")}\n`;
   }
 
+  /**
+   * The run's lineage (every cell of its kernel session up to its end, in execution order) as a
+   * notebook and a `.ts` file that reproduce it, as `labnote export --to notebook|script` writes
+   * them. None for a run without lineage (`capture: { lineage: false }`, not a notebook run).
+   */
+  private lineageFiles(rec: RunRecord): [string, string][] {
+    const root = this.source.root;
+    if (rec.lineage === undefined || root === undefined) return [];
+    try {
+      return [
+        [CODE_FILES.notebook, `${JSON.stringify(reproductionNotebook(root, rec), null, 1)}\n`],
+        [CODE_FILES.script, reproductionScript(root, rec)],
+      ];
+    } catch (e) {
+      if (!this.warnedLineage) {
+        this.warnedLineage = true;
+        this.say(`labnote: the lineage of run ${rec.id} is not sent to MLflow: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return [];
+    }
+  }
+
   private async finish(): Promise<void> {
     const rec = this.source.record();
     await this.sendTagList(this.endTags(rec));
-    const cells = this.box.artifactPrefix ? this.cellsFile(rec) : undefined;
-    if (cells !== undefined) await this.client.putArtifact(this.box.artifactPrefix!, "labnote/cells.ts", Buffer.from(cells, "utf8"));
+    if (this.box.artifactPrefix) {
+      const cells = this.cellsFile(rec);
+      if (cells !== undefined) await this.client.putArtifact(this.box.artifactPrefix, CODE_FILES.cells, Buffer.from(cells, "utf8"));
+      for (const [file, text] of this.lineageFiles(rec)) await this.client.putArtifact(this.box.artifactPrefix, file, Buffer.from(text, "utf8"));
+    }
     const endTime = rec.endTime ?? rec.heartbeat;
     await this.client.updateRun(this.box.runId!, mlflowStatus(rec.status), Math.round(endTime));
     this.box.done = true;
     await this.save();
-    if (this.source.dir !== undefined) releaseLock(this.source.dir);
+    if (this.source.dir !== undefined && this.options.persist !== false) releaseLock(this.source.dir);
     this.resolveDone();
   }
 
   private async save(): Promise<void> {
-    if (this.source.dir === undefined) return;
+    if (this.source.dir === undefined || this.options.persist === false) return;
     try {
       await saveOutboxAsync(this.source.dir, this.box);
     } catch (e) {
@@ -449,6 +500,7 @@ export class Delivery {
   private refusedNow: (() => void) | undefined;
   private warnedRefused = false;
   private warnedSave = false;
+  private warnedLineage = false;
   private readonly settledWaiters = new Set<() => void>();
 }
 

@@ -13,7 +13,7 @@ import { Delivery, Reachability, type PointsView, type RunSource } from "./deliv
 import { OUTBOX_FILE, readOutbox, takeLock } from "./outbox";
 
 /** A finished (or died) run as the store holds it. */
-class StoredRun implements RunSource {
+export class StoredRun implements RunSource {
   readonly dir: string;
   constructor(
     readonly root: string,
