@@ -150,6 +150,8 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
               const loc = stores.locate(where());
               return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
             },
+            files: () => app.serviceManager.contents,
+            open: (path) => void app.commands.execute("docmanager:open", { path }),
           });
           widget = new MainAreaWidget({ content });
           widget.id = "labnote-dashboard";

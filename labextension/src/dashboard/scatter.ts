@@ -1,0 +1,243 @@
+/**
+ * A scatter of one config key against one metric summary (last, min or max) for every run the
+ * table shows: numbers on a linear or log axis, other values as categories. Hovering a point
+ * names its run; clicking it selects the run in the table. The selected runs keep their chart
+ * colours, so a point here and a curve in the charts read as the same run.
+ */
+import { Signal, type ISignal } from "@lumino/signaling";
+import type { View } from "vega";
+import embed, { type Result } from "vega-embed";
+import { logAxis, type LogAxis } from "../protocol";
+import { onThemeChange, PALETTE, vegaConfig } from "../theme";
+import { configSortKey } from "../views/columns";
+import { h, setText } from "../views/dom";
+import type { DashboardRun } from "./model";
+
+/** Which summary of a metric the y-axis shows. */
+export type Stat = "last" | "min" | "max";
+
+/** One run's point. */
+export interface ScatterPoint {
+  id: string;
+  name: string;
+  x: number | string;
+  y: number;
+  /** The run's chart colour when it is selected; "" otherwise. */
+  color: string;
+}
+
+/** The points of a scatter, what kind of x-axis they need, and how many runs had no value. */
+export interface ScatterData {
+  points: ScatterPoint[];
+  xKind: "num" | "cat";
+  /** Categories in order (numbers before text, numerically), for a categorical x-axis. */
+  categories: string[];
+  /** Runs without the key or without a finite value of the metric. */
+  missing: number;
+  /** Points that a log axis leaves out (values ≤ 0). */
+  nonPositive: { x: number; y: number };
+}
+
+/**
+ * The scatter's points for these runs: x the config key's value, y the metric's summary. Runs
+ * missing either are counted, not drawn; `selected` (ids in chart order) get their chart colours.
+ */
+export function scatterData(runs: readonly DashboardRun[], key: string, metric: string, stat: Stat, selected: readonly string[] = []): ScatterData {
+  const colorOf = new Map(selected.map((id, i) => [id, PALETTE[i % PALETTE.length]]));
+  const raw: { run: DashboardRun; x: number | string; y: number }[] = [];
+  let missing = 0;
+  for (const run of runs) {
+    const x = configSortKey(run.config.get(key));
+    const y = run.record.metrics[metric]?.[stat];
+    if (x === undefined || typeof y !== "number" || !Number.isFinite(y) || (typeof x === "number" && !Number.isFinite(x))) {
+      missing++;
+      continue;
+    }
+    raw.push({ run, x, y });
+  }
+  const numeric = raw.length > 0 && raw.every((p) => typeof p.x === "number");
+  const points = raw.map((p) => ({ id: p.run.id, name: p.run.record.name, x: numeric ? p.x : String(p.x), y: p.y, color: colorOf.get(p.run.id) ?? "" }));
+  const categories = numeric ? [] : [...new Set(points.map((p) => String(p.x)))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  return {
+    points,
+    xKind: numeric ? "num" : "cat",
+    categories,
+    missing,
+    nonPositive: { x: numeric ? points.filter((p) => (p.x as number) <= 0).length : 0, y: points.filter((p) => p.y <= 0).length },
+  };
+}
+
+/** The scatter view: choosers for the key, the metric and its summary, log axes, and the plot. */
+export class ScatterView {
+  readonly node: HTMLElement;
+
+  constructor() {
+    this._key = h("select", { class: "jp-labnote-select jp-labnote-scatter-key", title: "The config key on the x-axis" });
+    this._metric = h("select", { class: "jp-labnote-select jp-labnote-scatter-metric", title: "The metric on the y-axis" });
+    this._stat = h("select", { class: "jp-labnote-select jp-labnote-scatter-stat", title: "Which summary of the metric" }, [
+      h("option", { value: "last", text: "last" }),
+      h("option", { value: "min", text: "min" }),
+      h("option", { value: "max", text: "max" }),
+    ]);
+    this._logX = h("input", { type: "checkbox", class: "jp-labnote-scatter-logx" });
+    this._logY = h("input", { type: "checkbox", class: "jp-labnote-scatter-logy" });
+    this._note = h("span", { class: "jp-labnote-dashboard-label jp-labnote-scatter-note" });
+    this._plot = h("div", { class: "jp-labnote-scatter-plot" });
+    this.node = h("div", { class: "jp-labnote-scatter" }, [
+      h("div", { class: "jp-labnote-charts-head" }, [
+        h("div", { class: "jp-labnote-section-title", text: "Scatter" }),
+        h("div", { class: "jp-labnote-charts-controls" }, [
+          this._key,
+          h("span", { class: "jp-labnote-dashboard-label", text: "against" }),
+          this._metric,
+          this._stat,
+          h("label", { class: "jp-labnote-charts-control", title: "Logarithmic x-axis (values ≤ 0 are left out)" }, [this._logX, " log x"]),
+          h("label", { class: "jp-labnote-charts-control", title: "Logarithmic y-axis (values ≤ 0 are left out)" }, [this._logY, " log y"]),
+          this._note,
+        ]),
+      ]),
+      this._plot,
+    ]);
+    for (const el of [this._key, this._metric, this._stat, this._logX, this._logY]) el.addEventListener("change", () => this._draw());
+    this._resize = new ResizeObserver(() => {
+      clearTimeout(this._resizeTimer);
+      this._resizeTimer = window.setTimeout(() => {
+        if (!this.node.hidden && Math.abs(this._plot.clientWidth - this._width) >= 2) this._draw();
+      }, 120);
+    });
+    this._resize.observe(this._plot);
+    this._unTheme = onThemeChange(() => {
+      clearTimeout(this._themeTimer);
+      this._themeTimer = window.setTimeout(() => this._draw(), 250);
+    });
+  }
+
+  /** A point was clicked: the id of its run. */
+  get picked(): ISignal<this, string> {
+    return this._picked;
+  }
+
+  /** Offer these config keys (varying ones first) and metrics; keeps the choices that still exist. */
+  setChoices(keys: readonly string[], metrics: readonly string[]): void {
+    const fill = (sel: HTMLSelectElement, values: readonly string[]) => {
+      const now = sel.value;
+      sel.replaceChildren(...values.map((v) => h("option", { value: v, text: v })));
+      if (values.includes(now)) sel.value = now;
+    };
+    fill(this._key, keys);
+    fill(this._metric, metrics.filter((m) => !m.startsWith("system/")).concat(metrics.filter((m) => m.startsWith("system/"))));
+  }
+
+  /** Draw these runs (the table's); `selected` ids in chart order keep their chart colours. */
+  show(runs: readonly DashboardRun[], selected: readonly string[]): void {
+    this._runs = runs;
+    this._selected = selected;
+    if (!this.node.hidden) this._draw();
+  }
+
+  /** Finalize the Vega view and stop observing. */
+  dispose(): void {
+    this._resize.disconnect();
+    this._unTheme();
+    clearTimeout(this._resizeTimer);
+    clearTimeout(this._themeTimer);
+    this._result?.finalize();
+    this._result = undefined;
+  }
+
+  /** Draw now (the dashboard calls it when the scatter is shown). */
+  redraw(): void {
+    this._draw();
+  }
+
+  private _draw(): void {
+    const key = this._key.value;
+    const metric = this._metric.value;
+    if (!key || !metric) {
+      this._result?.finalize();
+      this._result = undefined;
+      this._plot.replaceChildren(h("div", { class: "jp-labnote-hint", text: "The scatter needs a config key and a metric: these runs have no config or no metrics." }));
+      setText(this._note, "");
+      return;
+    }
+    const stat = this._stat.value as Stat;
+    const d = scatterData(this._runs, key, metric, stat, this._selected);
+    const logX = this._logX.checked && d.xKind === "num";
+    const logY = this._logY.checked;
+    const points = d.points.filter((p) => (!logX || (p.x as number) > 0) && (!logY || p.y > 0));
+    const left = d.points.length - points.length;
+    setText(this._note, [`${points.length} runs`, d.missing ? `${d.missing} without ${key} or ${metric}.${stat}` : "", left ? `${left} with values ≤ 0 left out (log)` : ""].filter(Boolean).join(" · "));
+    const axis = (values: number[], on: boolean): LogAxis | undefined => (on && values.length ? logAxis(Math.min(...values), Math.max(...values)) : undefined);
+    const lx = axis(points.map((p) => p.x as number), logX);
+    const ly = axis(points.map((p) => p.y), logY);
+    const logLabels = "abs(datum.value) >= 10000 || abs(datum.value) < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')";
+    const fg = getComputedStyle(document.body).getPropertyValue("--jp-ui-font-color2").trim() || "#888";
+    this._width = Math.max(200, this._plot.clientWidth || 600);
+    // Unselected runs first, so the selected ones are drawn on top.
+    const rows = [...points.filter((p) => !p.color).map((p) => ({ ...p, color: fg, sel: 0 })), ...points.filter((p) => p.color).map((p) => ({ ...p, sel: 1 }))];
+    const spec = {
+      width: this._width,
+      height: 240,
+      autosize: { type: "fit-x", contains: "padding" },
+      config: vegaConfig(),
+      data: { values: rows },
+      mark: { type: "point", filled: true, size: 46, cursor: "pointer" },
+      encoding: {
+        x:
+          d.xKind === "num"
+            ? { field: "x", type: "quantitative", title: key, scale: lx ? { type: "log", domain: lx.domain, nice: false } : { zero: false, nice: true }, axis: lx ? { values: lx.ticks, labelExpr: logLabels } : { labelOverlap: true, format: "~g" } }
+            : { field: "x", type: "ordinal", title: key, sort: d.categories, axis: { labelLimit: 140, labelOverlap: true } },
+        y: { field: "y", type: "quantitative", title: `${metric}.${stat}`, scale: ly ? { type: "log", domain: ly.domain, nice: false } : { zero: false, nice: true }, axis: ly ? { values: ly.ticks, labelExpr: logLabels } : { format: "~g", tickCount: 5 } },
+        color: { field: "color", type: "nominal", scale: null, legend: null },
+        opacity: { condition: { test: "datum.sel > 0", value: 1 }, value: 0.55 },
+        size: { condition: { test: "datum.sel > 0", value: 90 }, value: 46 },
+        tooltip: [
+          { field: "id", type: "nominal", title: "run" },
+          { field: "name", type: "nominal", title: "name" },
+          { field: "x", type: d.xKind === "num" ? "quantitative" : "nominal", title: key },
+          { field: "y", type: "quantitative", title: `${metric}.${stat}`, format: ".4~g" },
+        ],
+      },
+    };
+    const token = ++this._generation;
+    const target = h("div", { class: "jp-labnote-scatter-canvas" });
+    // SVG keeps each point an element (hover and click land on it); many runs draw faster on a canvas.
+    void embed(target, spec as never, { renderer: rows.length > 3000 ? "canvas" : "svg", actions: false, mode: "vega-lite", logLevel: 0 }).then(
+      (result) => {
+        if (token !== this._generation) {
+          result.finalize();
+          return;
+        }
+        this._result?.finalize();
+        this._result = result;
+        this._plot.replaceChildren(target);
+        const view: View = result.view;
+        view.addEventListener("click", (_e, item) => {
+          const id = (item as { datum?: { id?: unknown } } | null | undefined)?.datum?.id;
+          if (typeof id === "string") this._picked.emit(id);
+        });
+      },
+      (e) => {
+        if (token === this._generation) this._plot.textContent = `scatter failed: ${e instanceof Error ? e.message : String(e)}`;
+      },
+    );
+  }
+
+  private readonly _key: HTMLSelectElement;
+  private readonly _metric: HTMLSelectElement;
+  private readonly _stat: HTMLSelectElement;
+  private readonly _logX: HTMLInputElement;
+  private readonly _logY: HTMLInputElement;
+  private readonly _note: HTMLElement;
+  private readonly _plot: HTMLElement;
+  private readonly _picked = new Signal<this, string>(this);
+  private readonly _resize: ResizeObserver;
+  private readonly _unTheme: () => void;
+  private _resizeTimer = 0;
+  private _themeTimer = 0;
+  private _width = 0;
+  private _generation = 0;
+  private _result: Result | undefined;
+  private _runs: readonly DashboardRun[] = [];
+  private _selected: readonly string[] = [];
+}
