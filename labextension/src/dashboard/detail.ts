@@ -13,7 +13,7 @@ import { artifactAction, downloadName } from "../views/artifacts";
 import { badge, configText, formatTime, h } from "../views/dom";
 import type { DashboardRun } from "./model";
 import { previewKind, renderPreview, type FileSource } from "./preview";
-import { isSystemMetric } from "./charts";
+import { isSystemMetric } from "./plots";
 
 /** Lines of the output log the detail shows (its end). */
 export const OUTPUT_TAIL_LINES = 200;
@@ -134,7 +134,7 @@ export class RunDetailView {
     const modified = entries.filter((e) => e.modified).length;
     const added = entries.filter((e) => e.added).length;
     const rows = entries.map((e) =>
-      h("tr", { class: e.modified ? "jp-labnote-modified" : e.added ? "jp-labnote-added" : "" }, [
+      h("tr", { class: e.modified ? "jp-labnote-detail-modified" : e.added ? "jp-labnote-detail-added" : "" }, [
         h("td", { class: "jp-labnote-config-key", text: e.key, title: e.key }),
         h("td", { class: "jp-labnote-config-value", text: configText(e.value), title: e.value }),
         h("td", { class: "jp-labnote-config-mark" }, e.modified ? [h("span", { class: "jp-labnote-mark jp-labnote-mark-modified", text: "modified", title: "differs from the experiment's default" })] : e.added ? [h("span", { class: "jp-labnote-mark jp-labnote-mark-added", text: "added", title: "not in the experiment's defaults" })] : []),

@@ -8,64 +8,10 @@ import { Signal, type ISignal } from "@lumino/signaling";
 import type { View } from "vega";
 import embed, { type Result } from "vega-embed";
 import { logAxis, type LogAxis } from "../protocol";
-import { onThemeChange, PALETTE, vegaConfig } from "../theme";
-import { configSortKey } from "../views/columns";
+import { onThemeChange, vegaConfig } from "../theme";
 import { h, setText } from "../views/dom";
 import type { DashboardRun } from "./model";
-
-/** Which summary of a metric the y-axis shows. */
-export type Stat = "last" | "min" | "max";
-
-/** One run's point. */
-export interface ScatterPoint {
-  id: string;
-  name: string;
-  x: number | string;
-  y: number;
-  /** The run's chart colour when it is selected; "" otherwise. */
-  color: string;
-}
-
-/** The points of a scatter, what kind of x-axis they need, and how many runs had no value. */
-export interface ScatterData {
-  points: ScatterPoint[];
-  xKind: "num" | "cat";
-  /** Categories in order (numbers before text, numerically), for a categorical x-axis. */
-  categories: string[];
-  /** Runs without the key or without a finite value of the metric. */
-  missing: number;
-  /** Points that a log axis leaves out (values ≤ 0). */
-  nonPositive: { x: number; y: number };
-}
-
-/**
- * The scatter's points for these runs: x the config key's value, y the metric's summary. Runs
- * missing either are counted, not drawn; `selected` (ids in chart order) get their chart colours.
- */
-export function scatterData(runs: readonly DashboardRun[], key: string, metric: string, stat: Stat, selected: readonly string[] = []): ScatterData {
-  const colorOf = new Map(selected.map((id, i) => [id, PALETTE[i % PALETTE.length]]));
-  const raw: { run: DashboardRun; x: number | string; y: number }[] = [];
-  let missing = 0;
-  for (const run of runs) {
-    const x = configSortKey(run.config.get(key));
-    const y = run.record.metrics[metric]?.[stat];
-    if (x === undefined || typeof y !== "number" || !Number.isFinite(y) || (typeof x === "number" && !Number.isFinite(x))) {
-      missing++;
-      continue;
-    }
-    raw.push({ run, x, y });
-  }
-  const numeric = raw.length > 0 && raw.every((p) => typeof p.x === "number");
-  const points = raw.map((p) => ({ id: p.run.id, name: p.run.record.name, x: numeric ? p.x : String(p.x), y: p.y, color: colorOf.get(p.run.id) ?? "" }));
-  const categories = numeric ? [] : [...new Set(points.map((p) => String(p.x)))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  return {
-    points,
-    xKind: numeric ? "num" : "cat",
-    categories,
-    missing,
-    nonPositive: { x: numeric ? points.filter((p) => (p.x as number) <= 0).length : 0, y: points.filter((p) => p.y <= 0).length },
-  };
-}
+import { scatterData, type Stat } from "./plots";
 
 /** The scatter view: choosers for the key, the metric and its summary, log axes, and the plot. */
 export class ScatterView {
