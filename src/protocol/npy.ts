@@ -103,7 +103,9 @@ export function parseNpyHeader(bytes: Uint8Array): { ok: true; header: NpyHeader
   const headerLength = wide ? view.getUint32(8, true) : view.getUint16(8, true);
   const dataStart = (wide ? 12 : 10) + headerLength;
   if (dataStart > bytes.length) return { ok: false, reason: "the .npy file is cut short in its header" };
-  const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(wide ? 12 : 10, dataStart));
+  // Read as latin1: the keys and numbers NumPy writes are ASCII (non-ASCII only names fields of records, refused anyway).
+  let text = "";
+  for (let i = wide ? 12 : 10; i < dataStart; i++) text += String.fromCharCode(bytes[i]);
   const header = parseHeader(text);
   if (typeof header === "string") return { ok: false, reason: `the .npy file cannot be read: ${header}` };
   return { ok: true, header: { ...header, dataStart } };
