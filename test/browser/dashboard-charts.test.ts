@@ -71,7 +71,7 @@ function writeChartRuns(root: string): void {
         if (k === 2) {
           const img = path.join(root, "..", "sample.png");
           fs.writeFileSync(img, png(160, 120));
-          await run.addArtifact(img, { name: "samples" });
+          await run.addArtifact(img);
           await run.save(aq.table({ epoch: Array.from({ length: 250 }, (_, i) => i), loss: Array.from({ length: 250 }, (_, i) => Math.round(1e4 * 2 * Math.exp(-i / 60)) / 1e4), note: Array.from({ length: 250 }, (_, i) => i % 50 ? "" : "checkpoint, saved") }), "history");
           const w = new Float64Array(24 * 32);
           for (let i = 0; i < 24; i++) for (let j = 0; j < 32; j++) w[i * 32 + j] = Math.sin(i / 4) * Math.cos(j / 5);

@@ -134,6 +134,8 @@ describe("the run detail's previews", () => {
       [k("artifacts/a.png", "file", "image/png"), k("artifacts/w.npy", "npy"), k("artifacts/t.csv", "csv", "text/csv"), k("artifacts/m.json", "json", "application/json"), k("artifacts/notes.txt", "text", "text/plain"), k("artifacts/x.bin", "bytes")],
       ["image", "npy", "csv", "json", "text", "none"],
     );
+    // run.addArtifact("plot.png", { name: "samples" }) keeps the file as artifacts/samples: its source still says png.
+    assert.equal(previewKind({ file: "artifacts/samples", format: "file", mediaType: "application/octet-stream", source: "/work/plot.png" }), "image");
   });
 
   it("shows the first 100 rows of a CSV, quoted fields and all, and says how many there are", () => {

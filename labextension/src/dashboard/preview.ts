@@ -25,8 +25,9 @@ export const PREVIEW_MAX_BYTES = { text: 5_000_000, npy: 64_000_000 } as const;
 export type PreviewKind = "image" | "json" | "csv" | "npy" | "text" | "none";
 
 /** The preview an artifact gets, by its format, media type and file name. */
-export function previewKind(a: Pick<ArtifactRecord, "file" | "format" | "mediaType">): PreviewKind {
-  const ext = /\.([a-z0-9]+)$/i.exec(a.file)?.[1]?.toLowerCase() ?? "";
+export function previewKind(a: Pick<ArtifactRecord, "file" | "format" | "mediaType" | "source">): PreviewKind {
+  // An added file renamed without its extension still has it in its source path.
+  const ext = (/\.([a-z0-9]+)$/i.exec(a.file) ?? (a.format === "file" && a.source ? /\.([a-z0-9]+)$/i.exec(a.source) : null))?.[1]?.toLowerCase() ?? "";
   if (a.mediaType?.startsWith("image/") || ["png", "jpg", "jpeg", "gif", "webp", "svg", "bmp"].includes(ext)) return "image";
   if (a.format === "npy" || ext === "npy") return "npy";
   if (a.format === "csv" || a.mediaType === "text/csv" || ext === "csv" || ext === "tsv") return "csv";

@@ -31,7 +31,6 @@ export class ScatterView {
     this._plot = h("div", { class: "jp-labnote-scatter-plot" });
     this.node = h("div", { class: "jp-labnote-scatter" }, [
       h("div", { class: "jp-labnote-charts-head" }, [
-        h("div", { class: "jp-labnote-section-title", text: "Scatter" }),
         h("div", { class: "jp-labnote-charts-controls" }, [
           this._key,
           h("span", { class: "jp-labnote-dashboard-label", text: "against" }),
@@ -117,26 +116,29 @@ export class ScatterView {
     const lx = axis(points.map((p) => p.x as number), logX);
     const ly = axis(points.map((p) => p.y), logY);
     const logLabels = "abs(datum.value) >= 10000 || abs(datum.value) < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')";
-    const fg = getComputedStyle(document.body).getPropertyValue("--jp-ui-font-color2").trim() || "#888";
+    const css = getComputedStyle(document.body);
+    const fg = css.getPropertyValue("--jp-ui-font-color2").trim() || "#888";
+    const bg = css.getPropertyValue("--jp-layout-color1").trim() || "#fff";
     this._width = Math.max(200, this._plot.clientWidth || 600);
     // Unselected runs first, so the selected ones are drawn on top.
     const rows = [...points.filter((p) => !p.color).map((p) => ({ ...p, color: fg, sel: 0 })), ...points.filter((p) => p.color).map((p) => ({ ...p, sel: 1 }))];
     const spec = {
       width: this._width,
-      height: 240,
+      height: 260,
       autosize: { type: "fit-x", contains: "padding" },
       config: vegaConfig(),
       data: { values: rows },
-      mark: { type: "point", filled: true, size: 46, cursor: "pointer" },
+      mark: { type: "point", filled: true, cursor: "pointer", strokeWidth: 1 },
       encoding: {
         x:
           d.xKind === "num"
-            ? { field: "x", type: "quantitative", title: key, scale: lx ? { type: "log", domain: lx.domain, nice: false } : { zero: false, nice: true }, axis: lx ? { values: lx.ticks, labelExpr: logLabels } : { labelOverlap: true, format: "~g" } }
+            ? { field: "x", type: "quantitative", title: key, scale: lx ? { type: "log", domain: lx.domain, nice: false, padding: 14 } : { zero: false, nice: true, padding: 14 }, axis: lx ? { values: lx.ticks, labelExpr: logLabels } : { labelOverlap: true, format: "~g" } }
             : { field: "x", type: "ordinal", title: key, sort: d.categories, axis: { labelLimit: 140, labelOverlap: true } },
-        y: { field: "y", type: "quantitative", title: `${metric}.${stat}`, scale: ly ? { type: "log", domain: ly.domain, nice: false } : { zero: false, nice: true }, axis: ly ? { values: ly.ticks, labelExpr: logLabels } : { format: "~g", tickCount: 5 } },
+        y: { field: "y", type: "quantitative", title: `${metric}.${stat}`, scale: ly ? { type: "log", domain: ly.domain, nice: false, padding: 12 } : { zero: false, nice: true, padding: 12 }, axis: ly ? { values: ly.ticks, labelExpr: logLabels } : { format: "~g", tickCount: 5 } },
         color: { field: "color", type: "nominal", scale: null, legend: null },
-        opacity: { condition: { test: "datum.sel > 0", value: 1 }, value: 0.55 },
-        size: { condition: { test: "datum.sel > 0", value: 90 }, value: 46 },
+        opacity: { condition: { test: "datum.sel > 0", value: 1 }, value: 0.6 },
+        size: { condition: { test: "datum.sel > 0", value: 120 }, value: 70 },
+        stroke: { condition: { test: "datum.sel > 0", value: bg }, value: null },
         tooltip: [
           { field: "id", type: "nominal", title: "run" },
           { field: "name", type: "nominal", title: "name" },
