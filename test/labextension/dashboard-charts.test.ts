@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { experiment, whenWritten } from "../../src";
 import { RunStore, type HistoryRun } from "../../labextension/src/model/store";
-import { metricPlot, runTraces, scatterData, skippedText, traceFromPoints, traceFromSummary, type Trace } from "../../labextension/src/dashboard/plots";
+import { colorSlots, metricPlot, runTraces, scatterData, skippedText, traceFromPoints, traceFromSummary, type Trace } from "../../labextension/src/dashboard/plots";
 import { base64Bytes, csvTable, heatColor, jsonTable, previewKind } from "../../labextension/src/dashboard/preview";
 import { environmentFacts, tailLines } from "../../labextension/src/dashboard/detail";
 import { parseRunRecord } from "../../src/protocol/index";
@@ -112,10 +112,18 @@ describe("the dashboard's scatter", () => {
       run(3, { metrics: {} }, { lr: "0.001" }),
       run(4, { metrics: { loss: { count: 3, lastStep: 2, last: "NaN", min: 0.1, max: 2 } } }, {}),
     ];
-    const d = scatterData(runs, "lr", "loss", "min", ["demo/2"]);
+    const d = scatterData(runs, "lr", "loss", "min", new Map([["demo/2", "#f28e2b"]]));
     assert.equal(d.xKind, "num");
     assert.deepEqual(d.points.map((p) => [p.id, p.x, p.y, p.color !== ""]), [["demo/1", 0.1, 0.2, false], ["demo/2", 0.01, 0.1, true]]);
     assert.equal(d.missing, 2);
+  });
+
+  it("keeps a run's chart colour while it stays selected; a newly selected run takes the first free one", () => {
+    let slots = colorSlots(new Map(), ["a", "b", "c"]);
+    assert.deepEqual([...slots], [["a", 0], ["b", 1], ["c", 2]]);
+    slots = colorSlots(slots, ["a", "c"]);
+    slots = colorSlots(slots, ["d", "a", "c", "e"]);
+    assert.deepEqual(Object.fromEntries(slots), { a: 0, c: 2, d: 1, e: 3 });
   });
 
   it("treats text values as categories, in natural order", () => {

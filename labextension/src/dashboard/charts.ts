@@ -8,12 +8,11 @@
  * metrics.csv reduced the same way (see plots.ts).
  */
 import type { RunStore } from "../model/store";
-import { PALETTE } from "../theme";
 import { MetricChart } from "../views/chart";
 import { configDiffTable } from "../views/compare";
 import { h, setText } from "../views/dom";
 import type { DashboardRun } from "./model";
-import { isSystemMetric, metricPlot, runLabel, runTraces, skippedText, type ChartSettings, type Trace, type XAxis } from "./plots";
+import { isSystemMetric, metricPlot, runLabel, runTraces, skippedText, slotColor, type ChartSettings, type Trace, type XAxis } from "./plots";
 
 /** Charts of at most this many selected runs are drawn. */
 export const CHARTED = 10;
@@ -71,7 +70,7 @@ export class DashboardCharts {
   }
 
   /** Show these runs' metrics (none hides the view); at most {@link CHARTED} are charted. */
-  async show(store: RunStore | undefined, selected: readonly DashboardRun[]): Promise<void> {
+  async show(store: RunStore | undefined, selected: readonly DashboardRun[], slots: ReadonlyMap<string, number> = new Map()): Promise<void> {
     const token = ++this._token;
     const runs = selected.slice(0, CHARTED);
     if (!store || runs.length === 0) {
@@ -83,11 +82,12 @@ export class DashboardCharts {
     const data = await Promise.all(runs.map(async (run) => ({ run, traces: await runTraces(store, run) })));
     if (token !== this._token) return;
     this._data = data;
+    this._colors = runs.map((r, i) => slotColor(slots.get(r.id) ?? i));
     this.node.hidden = false;
     const more = selected.length - runs.length;
     setText(this._title, `${runs.length === 1 ? "1 run" : `Comparing ${runs.length} runs`}${more > 0 ? ` (the first ${CHARTED} of ${selected.length} selected)` : ""}`);
     this._legend.replaceChildren(
-      ...runs.map((r, i) => h("span", { class: "jp-labnote-legend-item", title: runLabel(r) }, [h("span", { class: "jp-labnote-swatch", style: `background:${PALETTE[i % PALETTE.length]}` }), runLabel(r)])),
+      ...runs.map((r, i) => h("span", { class: "jp-labnote-legend-item", title: runLabel(r) }, [h("span", { class: "jp-labnote-swatch", style: `background:${this._colors[i]}` }), runLabel(r)])),
     );
     this._diff.replaceChildren(...(runs.length > 1 ? [configDiffTable(runs)] : []));
     this._redraw(true);
@@ -131,6 +131,7 @@ export class DashboardCharts {
         slot.chart = new MetricChart(slot.plot, {
           height: 150,
           runs: labels,
+          colors: this._colors,
           timingName: "dashboard-chart-redraw",
           xField: "x",
           xTemporal: p.xTemporal,
@@ -163,5 +164,6 @@ export class DashboardCharts {
   private _settings: ChartSettings = { x: "step", smoothing: 0, log: false };
   private _data: { run: DashboardRun; traces: Map<string, Trace> }[] = [];
   private _slots: { name: string; plot: HTMLElement; note: HTMLElement; chart?: MetricChart; logKey?: string }[] = [];
+  private _colors: string[] = [];
   private _token = 0;
 }

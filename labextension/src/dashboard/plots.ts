@@ -157,6 +157,29 @@ export function runLabel(r: DashboardRun): string {
   return r.record.name ? `${r.id} ${r.record.name}` : r.id;
 }
 
+/**
+ * Chart colours that stay with their runs: a run keeps its palette slot while it is selected, a
+ * newly selected run takes the first free one. Returns the new slots (id → palette index).
+ */
+export function colorSlots(old: ReadonlyMap<string, number>, selected: readonly string[]): Map<string, number> {
+  const keep = new Set(selected);
+  const out = new Map([...old].filter(([id]) => keep.has(id)));
+  const used = new Set(out.values());
+  let next = 0;
+  for (const id of selected) {
+    if (out.has(id)) continue;
+    while (used.has(next)) next++;
+    out.set(id, next);
+    used.add(next);
+  }
+  return out;
+}
+
+/** The colour of a palette slot. */
+export function slotColor(slot: number): string {
+  return PALETTE[slot % PALETTE.length];
+}
+
 /** A run's metrics as traces: from the summaries of metrics format 2, else from metrics.csv. */
 export async function runTraces(store: RunStore, run: DashboardRun): Promise<Map<string, Trace>> {
   const out = new Map<string, Trace>();
@@ -196,10 +219,9 @@ export interface ScatterData {
 
 /**
  * The scatter's points for these runs: x the config key's value, y the metric's summary. Runs
- * missing either are counted, not drawn; `selected` (ids in chart order) get their chart colours.
+ * missing either are counted, not drawn; the selected runs (id → their chart colour) keep it.
  */
-export function scatterData(runs: readonly DashboardRun[], key: string, metric: string, stat: Stat, selected: readonly string[] = []): ScatterData {
-  const colorOf = new Map(selected.map((id, i) => [id, PALETTE[i % PALETTE.length]]));
+export function scatterData(runs: readonly DashboardRun[], key: string, metric: string, stat: Stat, colorOf: ReadonlyMap<string, string> = new Map()): ScatterData {
   const raw: { run: DashboardRun; x: number | string; y: number }[] = [];
   let missing = 0;
   for (const run of runs) {

@@ -73,8 +73,8 @@ export class ScatterView {
     fill(this._metric, metrics.filter((m) => !m.startsWith("system/")).concat(metrics.filter((m) => m.startsWith("system/"))));
   }
 
-  /** Draw these runs (the table's); `selected` ids in chart order keep their chart colours. */
-  show(runs: readonly DashboardRun[], selected: readonly string[]): void {
+  /** Draw these runs (the table's); the selected ones (id → chart colour) keep their chart colours. */
+  show(runs: readonly DashboardRun[], selected: ReadonlyMap<string, string>): void {
     this._runs = runs;
     this._selected = selected;
     if (!this.node.hidden) this._draw();
@@ -187,5 +187,5 @@ export class ScatterView {
   private _generation = 0;
   private _result: Result | undefined;
   private _runs: readonly DashboardRun[] = [];
-  private _selected: readonly string[] = [];
+  private _selected: ReadonlyMap<string, string> = new Map();
 }

@@ -15,8 +15,8 @@ import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
 import { formatNumber } from "../protocol";
 import { ParallelView } from "./parallel";
-import { DashboardCharts } from "./charts";
-import { runLabel } from "./plots";
+import { CHARTED, DashboardCharts } from "./charts";
+import { colorSlots, runLabel, slotColor } from "./plots";
 import { ScatterView } from "./scatter";
 import { RunDetailView, type RunCodeRenderer } from "./detail";
 import type { FileSource } from "./preview";
@@ -157,10 +157,16 @@ export class Dashboard extends Widget {
   /** The selected runs' metrics overlaid, one chart per metric, and where their config differs; the scatter's colours follow. */
   private async _showCompare(): Promise<void> {
     const selected = this.selected;
+    this._slots = colorSlots(this._slots, selected.slice(0, CHARTED).map((r) => r.id));
     this._chartsHint.hidden = this._tab !== "charts" || selected.length > 0;
-    this._scatter.show(this._runRows, selected.map((r) => r.id));
-    await this._charts.show(this._source.store(), selected);
+    this._scatter.show(this._runRows, this._runColors());
+    await this._charts.show(this._source.store(), selected, this._slots);
     this._chartsTab.textContent = selected.length ? `Charts · ${selected.length} selected` : "Charts";
+  }
+
+  /** The charted runs' colours, by id. */
+  private _runColors(): Map<string, string> {
+    return new Map([...this._slots].map(([id, slot]) => [id, slotColor(slot)]));
   }
 
   private _showTab(tab: "charts" | "scatter"): void {
@@ -171,7 +177,7 @@ export class Dashboard extends Widget {
     this._chartsHint.hidden = tab !== "charts" || this._selected.size > 0;
     this._scatter.node.hidden = tab !== "scatter";
     if (tab === "scatter") {
-      this._scatter.show(this._runRows, this.selected.map((r) => r.id));
+      this._scatter.show(this._runRows, this._runColors());
       this._scatter.redraw();
     }
   }
@@ -320,7 +326,7 @@ export class Dashboard extends Widget {
     this._renderHead();
     this._renderCount();
     this._renderWindow(true);
-    if (!this._scatter.node.hidden) this._scatter.show(this._runRows, this.selected.map((r) => r.id));
+    if (!this._scatter.node.hidden) this._scatter.show(this._runRows, this._runColors());
   }
 
   private _renderCount(): void {
@@ -443,6 +449,7 @@ export class Dashboard extends Widget {
   private readonly _chartsHint: HTMLElement;
   private _tab: "charts" | "scatter" = "charts";
   private _flash: string | undefined;
+  private _slots = new Map<string, number>();
   private readonly _parallel = new ParallelView();
   private readonly _parallelButton: HTMLButtonElement;
 }

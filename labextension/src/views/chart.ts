@@ -18,6 +18,8 @@ export interface ChartOptions {
   height?: number;
   /** Several runs, coloured in this order by the palette (compare charts; the legend is the host's). */
   runs?: string[];
+  /** The colour of each of `runs` (default: the palette in order). */
+  colors?: string[];
   /** Palette index of the single run's colour. */
   color?: number;
   /** Name under which redraw times are recorded when timing is on. */
@@ -86,7 +88,7 @@ export class MetricChart {
     this._specWidth = this._width();
     const runs = this._options.runs;
     const color = runs
-      ? { field: "run", type: "nominal", legend: null, scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) } }
+      ? { field: "run", type: "nominal", legend: null, scale: { domain: runs, range: runs.map((_, i) => this._options.colors?.[i] ?? PALETTE[i % PALETTE.length]) } }
       : { value: PALETTE[(this._options.color ?? 0) % PALETTE.length] };
     const o = this._options;
     const x = o.xField ?? "step";
