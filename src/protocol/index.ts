@@ -26,3 +26,5 @@ export * from "./suggest";
 export * from "./diff";
 export * from "./query";
 export * from "./compare";
+export * from "./code";
+export * from "./reproduce";
