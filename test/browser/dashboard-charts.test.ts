@@ -238,7 +238,10 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
     assert.match(await detail.locator(".jp-labnote-detail-env").innerText(), /host\s+\S+[\s\S]*node\s+v\d+/);
     await detail.locator(".jp-labnote-detail-log").waitFor();
     assert.match(await detail.locator(".jp-labnote-detail-log").innerText(), /epoch 10\/10 loss 0\.100 for lr 0\.01/);
-    assert.equal(await detail.locator('[data-slot="run-code"]').count(), 1);
+    // Its code: these runs came from a script, so no cell ran while they were open (the panel's code view says so).
+    const code = detail.locator('[data-slot="run-code"] .jp-labnote-code');
+    await code.waitFor({ state: "visible", timeout: 20_000 });
+    await page.waitForFunction(() => /started from a script/.test(document.querySelector('#labnote-dashboard [data-slot="run-code"]')?.textContent ?? ""), undefined, { timeout: 20_000 });
     await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-light.png") });
     await detail.locator(".jp-labnote-detail-artifacts").scrollIntoViewIfNeeded();
     await detail.locator('.jp-labnote-detail-artifact[data-kind="csv"]').scrollIntoViewIfNeeded();

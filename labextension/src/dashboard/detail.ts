@@ -14,6 +14,8 @@ import { badge, configText, formatTime, h } from "../views/dom";
 import type { DashboardRun } from "./model";
 import { previewKind, renderPreview, type FileSource } from "./preview";
 import { isSystemMetric } from "./plots";
+import { CodeReader, type ReadCode } from "../model/code";
+import { plainSource, RunCodeView, type SourceRenderer } from "../views/code";
 
 /** Lines of the output log the detail shows (its end). */
 export const OUTPUT_TAIL_LINES = 200;
@@ -54,18 +56,25 @@ export function environmentFacts(env: unknown): { host: [string, string][]; git:
   return { host: keep(hostFacts), git: keep(gitFacts) };
 }
 
-/**
- * Where the run's cells and lineage go. The view that renders them (`renderRunCode`) is made
- * apart; the dashboard hands it in, and this section says so while there is none.
- */
-export type RunCodeRenderer = (host: HTMLElement, run: DashboardRun) => void | Promise<void>;
+/** What the run detail reads with and how it shows things. */
+export interface RunDetailOptions {
+  /** Reads artifacts, env.json, output.log and the run's code (the contents manager). */
+  files?: () => FileSource | undefined;
+  /** The store's root (server-relative): where the run's session log and cell blobs are. */
+  root?: () => string | undefined;
+  /** Shows a cell's source (JupyterLab's editor, read-only); plain text without. */
+  renderSource?: SourceRenderer;
+  /** Opens a file (server-relative) in JupyterLab. */
+  open?: (path: string) => void;
+}
 
 /** The run detail drawer. */
 export class RunDetailView {
   readonly node: HTMLElement;
 
-  constructor(options: { files?: () => FileSource | undefined; code?: RunCodeRenderer; open?: (path: string) => void } = {}) {
+  constructor(options: RunDetailOptions = {}) {
     this._options = options;
+    this._code = new RunCodeView(options.renderSource ?? plainSource);
     this._close = h("button", { class: "jp-labnote-button jp-labnote-detail-close", text: "✕", title: "Close the run detail (Esc)" });
     this._body = h("div", { class: "jp-labnote-detail-body" });
     this.node = h("aside", { class: "jp-labnote-dashboard-detail", hidden: "", tabindex: "-1" }, [this._close, this._body]);
@@ -116,10 +125,10 @@ export class RunDetailView {
     const sections: HTMLElement[] = [head, facts];
     if (r.error) sections.push(h("pre", { class: "jp-labnote-card-error", text: r.error.stack ?? `${r.error.name}: ${r.error.message}` }));
     sections.push(this._config(run), this._metrics(run), this._artifacts(run, token));
-    const code = h("div", { class: "jp-labnote-detail-code", "data-slot": "run-code" });
+    // The run's cells and lineage: the panel's own code view, read by the protocol's codeOf.
+    const code = h("div", { class: "jp-labnote-detail-code", "data-slot": "run-code" }, [this._code.node]);
     sections.push(section("Cells and lineage", code));
-    if (this._options.code) void Promise.resolve(this._options.code(code, run)).catch((e) => (code.textContent = `cells could not be shown: ${e instanceof Error ? e.message : String(e)}`));
-    else code.append(h("div", { class: "jp-labnote-hint", text: r.cells.length ? `${r.cells.length} cell${r.cells.length === 1 ? "" : "s"} recorded: see the panel's History for their sources.` : "No cells recorded." }));
+    void this._showCode(run, token);
     const env = h("div", { class: "jp-labnote-detail-env", text: "reading env.json…" });
     const output = h("div", { class: "jp-labnote-detail-output", text: "reading output.log…" });
     sections.push(section("Host and git", env), section("Output", output));
@@ -198,6 +207,29 @@ export class RunDetailView {
     return box;
   }
 
+  private async _showCode(run: DashboardRun, token: number): Promise<void> {
+    const files = this._options.files?.();
+    const root = this._options.root?.();
+    if (!files || root === undefined) {
+      this._code.show(undefined);
+      return;
+    }
+    if (this._reader?.root !== root) this._reader = new CodeReader(files, root);
+    this._code.show(undefined, true);
+    let code: ReadCode | undefined;
+    try {
+      code = await this._reader.code(run.record);
+    } catch {
+      code = undefined;
+    }
+    if (token === this._token) this._code.show(code);
+  }
+
+  /** Finalize the code view's editors. */
+  dispose(): void {
+    this._code.dispose();
+  }
+
   private async _environment(run: DashboardRun, host: HTMLElement, token: number): Promise<void> {
     const text = await this._text(PathExt.join(run.dir, RUN_FILES.env));
     if (token !== this._token) return;
@@ -237,7 +269,9 @@ export class RunDetailView {
     }
   }
 
-  private readonly _options: { files?: () => FileSource | undefined; code?: RunCodeRenderer; open?: (path: string) => void };
+  private readonly _options: RunDetailOptions;
+  private readonly _code: RunCodeView;
+  private _reader: CodeReader | undefined;
   private readonly _close: HTMLButtonElement;
   private readonly _body: HTMLElement;
   private readonly _closed = new Signal<this, void>(this);

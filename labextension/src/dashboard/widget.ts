@@ -18,7 +18,8 @@ import { ParallelView } from "./parallel";
 import { CHARTED, DashboardCharts } from "./charts";
 import { colorSlots, runLabel, slotColor } from "./plots";
 import { ScatterView } from "./scatter";
-import { RunDetailView, type RunCodeRenderer } from "./detail";
+import { RunDetailView } from "./detail";
+import type { SourceRenderer } from "../views/code";
 import type { FileSource } from "./preview";
 
 /** Every row is this tall (the stylesheet keeps it so): the table renders only the rows in view. */
@@ -40,8 +41,8 @@ export interface DashboardSource {
   files?(): FileSource | undefined;
   /** Opens a file (server-relative) in JupyterLab. */
   open?(path: string): void;
-  /** Renders a run's cells and lineage into the run detail. */
-  code?: RunCodeRenderer;
+  /** Shows a cell's source in the run detail's Code section (JupyterLab's editor; plain text without). */
+  renderSource?: SourceRenderer;
 }
 
 /** The dashboard widget. */
@@ -50,7 +51,7 @@ export class Dashboard extends Widget {
     super({ node: h("div", { class: "jp-labnote-dashboard" }) });
     this.id = "labnote-dashboard-content";
     this._source = source;
-    this._detail = new RunDetailView({ files: () => source.files?.(), open: source.open ? (p) => source.open?.(p) : undefined, code: source.code });
+    this._detail = new RunDetailView({ files: () => source.files?.(), root: () => source.store()?.root, open: source.open ? (p) => source.open?.(p) : undefined, renderSource: source.renderSource });
     this._chartsTab = h("button", { class: "jp-labnote-tab jp-labnote-dashboard-tab", "data-tab": "charts", text: "Charts", title: "The selected runs' metrics, overlaid" });
     this._scatterTab = h("button", { class: "jp-labnote-tab jp-labnote-dashboard-tab", "data-tab": "scatter", text: "Scatter", title: "A config key against a metric summary, for every run in the table" });
     this._chartsHint = h("div", { class: "jp-labnote-hint jp-labnote-charts-hint", text: "Tick runs in the table to chart their metrics here (up to 10, overlaid)." });
@@ -211,6 +212,7 @@ export class Dashboard extends Widget {
   override dispose(): void {
     this._charts.dispose();
     this._scatter.dispose();
+    this._detail.dispose();
     super.dispose();
   }
 
