@@ -9,8 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { experiment } from "../../src";
-import {
 import { blobPath } from "../../src/protocol";
+import {
   cards,
   cellIndex,
   cellText,
