@@ -149,8 +149,8 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
   id: `${PACKAGE}:dashboard`,
   description: "The Experiments dashboard: every run of a store in a wide table, in the main area.",
   autoStart: true,
-  optional: [INotebookTracker, ICommandPalette, ILauncher, ISettingRegistry],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null, palette: ICommandPalette | null, launcher: ILauncher | null, settings: ISettingRegistry | null) => {
+  optional: [INotebookTracker, ICommandPalette, ILauncher, ISettingRegistry, IEditorServices],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null, palette: ICommandPalette | null, launcher: ILauncher | null, settings: ISettingRegistry | null, editors: IEditorServices | null) => {
     const stores = new Stores(app.serviceManager.contents);
     if (settings) {
       void settings.load(panelPlugin.id).then((s) => {
@@ -179,6 +179,9 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
               const loc = stores.locate(where());
               return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
             },
+            files: () => app.serviceManager.contents,
+            renderSource: editors ? sourceInEditor(editors) : undefined,
+            open: (path) => void app.commands.execute("docmanager:open", { path }),
           });
           widget = new MainAreaWidget({ content });
           widget.id = "labnote-dashboard";

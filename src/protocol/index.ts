@@ -10,6 +10,8 @@ export * from "./status";
 export * from "./record";
 export * from "./metrics";
 export * from "./downsample";
+export * from "./smooth";
+export * from "./npy";
 export * from "./payload";
 export * from "./format";
 export * from "./json";

@@ -14,12 +14,13 @@ import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
 import { formatNumber } from "../protocol";
-import { CompareView } from "../views/compare";
 import { ParallelView } from "./parallel";
-import { seriesRows } from "../views/series";
-
-/** Charts of at most this many selected runs are drawn. */
-const CHARTED = 10;
+import { CHARTED, DashboardCharts } from "./charts";
+import { colorSlots, runLabel, slotColor } from "./plots";
+import { ScatterView } from "./scatter";
+import { RunDetailView } from "./detail";
+import type { SourceRenderer } from "../views/code";
+import type { FileSource } from "./preview";
 
 /** Every row is this tall (the stylesheet keeps it so): the table renders only the rows in view. */
 export const DASHBOARD_ROW_HEIGHT = 26;
@@ -36,6 +37,12 @@ export interface DashboardSource {
   store(): RunStore | undefined;
   /** Said above the table: which store this is. */
   describe(): string;
+  /** Reads artifacts, env.json and output.log for the run detail (the contents manager). */
+  files?(): FileSource | undefined;
+  /** Opens a file (server-relative) in JupyterLab. */
+  open?(path: string): void;
+  /** Shows a cell's source in the run detail's Code section (JupyterLab's editor; plain text without). */
+  renderSource?: SourceRenderer;
 }
 
 /** The dashboard widget. */
@@ -44,6 +51,11 @@ export class Dashboard extends Widget {
     super({ node: h("div", { class: "jp-labnote-dashboard" }) });
     this.id = "labnote-dashboard-content";
     this._source = source;
+    this._detail = new RunDetailView({ files: () => source.files?.(), root: () => source.store()?.root, open: source.open ? (p) => source.open?.(p) : undefined, renderSource: source.renderSource });
+    this._chartsTab = h("button", { class: "jp-labnote-tab jp-labnote-dashboard-tab", "data-tab": "charts", text: "Charts", title: "The selected runs' metrics, overlaid" });
+    this._scatterTab = h("button", { class: "jp-labnote-tab jp-labnote-dashboard-tab", "data-tab": "scatter", text: "Scatter", title: "A config key against a metric summary, for every run in the table" });
+    this._chartsHint = h("div", { class: "jp-labnote-hint jp-labnote-charts-hint", text: "Tick runs in the table to chart their metrics here (up to 10, overlaid)." });
+    this._scatter.node.hidden = true;
     this._experiment = h("select", { class: "jp-labnote-select", title: "Experiment" });
     this._query = h("input", {
       class: "jp-labnote-filter jp-labnote-dashboard-query",
@@ -74,8 +86,19 @@ export class Dashboard extends Widget {
       this._chooser,
       this._parallel.node,
       this._scroll,
-      h("div", { class: "jp-labnote-dashboard-compare" }, [this._compare.node]),
+      h("div", { class: "jp-labnote-dashboard-compare" }, [
+        h("div", { class: "jp-labnote-dashboard-tabs" }, [this._chartsTab, this._scatterTab]),
+        this._chartsHint,
+        this._charts.node,
+        this._scatter.node,
+      ]),
+      this._detail.node,
     );
+    this._chartsTab.addEventListener("click", () => this._showTab("charts"));
+    this._scatterTab.addEventListener("click", () => this._showTab("scatter"));
+    this._scatter.picked.connect((_, id) => this._pick(id));
+    this._detail.closed.connect(() => this._renderWindow(true));
+    this._showTab("charts");
     this._scroll.addEventListener("scroll", () => {
       if (this._frame) return;
       this._frame = requestAnimationFrame(() => {
@@ -115,6 +138,12 @@ export class Dashboard extends Widget {
     });
     this._tbody.addEventListener("click", (e) => {
       const box = e.target as HTMLElement;
+      const opener = box.closest("td[data-open]") as HTMLElement | null;
+      if (opener) {
+        const run = this._runRows.find((r) => r.id === opener.dataset.open);
+        if (run) this.openDetail(run);
+        return;
+      }
       if (!(box instanceof HTMLInputElement)) return;
       const index = Number(box.dataset.index);
       this._selected = clickSelect(this._selected, this._runRows, index, this._anchor, (e as MouseEvent).shiftKey);
@@ -126,21 +155,64 @@ export class Dashboard extends Widget {
     });
   }
 
-  /** The selected runs' metrics overlaid, one chart per metric, and where their config differs. */
+  /** The selected runs' metrics overlaid, one chart per metric, and where their config differs; the scatter's colours follow. */
   private async _showCompare(): Promise<void> {
-    const store = this._source.store();
-    const runs = this.selected.slice(0, CHARTED);
-    const token = ++this._compareToken;
-    if (!store || runs.length < 2) {
-      this._compare.show([]);
-      return;
+    const selected = this.selected;
+    this._slots = colorSlots(this._slots, selected.slice(0, CHARTED).map((r) => r.id));
+    this._chartsHint.hidden = this._tab !== "charts" || selected.length > 0;
+    this._scatter.show(this._runRows, this._runColors());
+    await this._charts.show(this._source.store(), selected, this._slots);
+    this._chartsTab.textContent = selected.length ? `Charts · ${selected.length} selected` : "Charts";
+  }
+
+  /** The charted runs' colours, by id. */
+  private _runColors(): Map<string, string> {
+    return new Map([...this._slots].map(([id, slot]) => [id, slotColor(slot)]));
+  }
+
+  private _showTab(tab: "charts" | "scatter"): void {
+    this._tab = tab;
+    this._chartsTab.classList.toggle("jp-labnote-active", tab === "charts");
+    this._scatterTab.classList.toggle("jp-labnote-active", tab === "scatter");
+    this._charts.node.classList.toggle("jp-labnote-tab-hidden", tab !== "charts");
+    this._chartsHint.hidden = tab !== "charts" || this._selected.size > 0;
+    this._scatter.node.hidden = tab !== "scatter";
+    if (tab === "scatter") {
+      this._scatter.show(this._runRows, this._runColors());
+      this._scatter.redraw();
     }
-    const series = await Promise.all(runs.map(async (run) => ({ run, metrics: [...(await store.series(run))].map(([name, s]) => ({ name, rows: seriesRows(run.id, s) })) })));
-    if (token === this._compareToken) this._compare.show(series);
+  }
+
+  /** A scatter point was clicked: tick its run (or untick it) and bring its row into view. */
+  private _pick(id: string): void {
+    const index = this._runRows.findIndex((r) => r.id === id);
+    if (index < 0) return;
+    this._selected = clickSelect(this._selected, this._runRows, index, undefined, false);
+    this._anchor = index;
+    const at = this._items.findIndex((it) => it.kind === "run" && it.run.id === id);
+    if (at >= 0) {
+      const top = at * DASHBOARD_ROW_HEIGHT;
+      const view = this._scroll.clientHeight || 600;
+      if (top < this._scroll.scrollTop || top > this._scroll.scrollTop + view - 2 * DASHBOARD_ROW_HEIGHT) this._scroll.scrollTop = Math.max(0, top - view / 3);
+    }
+    this._flash = id;
+    this._renderWindow(true);
+    this._renderCount();
+    this._selectionChanged.emit(this.selected);
+    void this._showCompare();
+  }
+
+  /** Open a run's detail drawer. */
+  openDetail(run: DashboardRun): void {
+    this._detail.show(run);
+    this._renderWindow(true);
+    this._detail.node.focus({ preventScroll: true });
   }
 
   override dispose(): void {
-    this._compare.dispose();
+    this._charts.dispose();
+    this._scatter.dispose();
+    this._detail.dispose();
     super.dispose();
   }
 
@@ -182,6 +254,10 @@ export class Dashboard extends Widget {
     this._choices = mergeChoices(this._choices, columnChoices(runs));
     this._fillGroupChoices();
     this._parallel.setMetrics([...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort());
+    this._scatter.setChoices(
+      this._choices.filter((c) => c.group === "config").map((c) => c.column.label),
+      [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort(),
+    );
     this._renderChooser();
     this._update();
   }
@@ -252,6 +328,7 @@ export class Dashboard extends Widget {
     this._renderHead();
     this._renderCount();
     this._renderWindow(true);
+    if (!this._scatter.node.hidden) this._scatter.show(this._runRows, this._runColors());
   }
 
   private _renderCount(): void {
@@ -317,13 +394,20 @@ export class Dashboard extends Widget {
       const r = item.run;
       const box = h("input", { type: "checkbox", "data-index": String(item.index), title: "Select (shift-click selects a range)" });
       box.checked = this._selected.has(r.id);
-      const tr = h("tr", { "data-id": r.id, class: `jp-labnote-status-row-${r.record.status}` }, [
+      const open = this._detail.run?.id === r.id;
+      const tr = h("tr", { "data-id": r.id, class: `jp-labnote-status-row-${r.record.status}${open ? " jp-labnote-row-open" : ""}${this._flash === r.id ? " jp-labnote-row-flash" : ""}` }, [
         h("td", { class: "jp-labnote-sticky jp-labnote-sticky-0" }, [box]),
       ]);
       for (const c of cols) {
         const td = h("td", { class: `${c.cls ?? ""} ${sticky(c.id)}${c.id === "status" ? ` jp-labnote-status-text jp-labnote-status-${r.record.status}` : ""}`.trim(), text: c.text(r) });
         const title = metricCellTitle(r, c.id);
         if (title) td.title = title;
+        if (c.id === "name") {
+          // The name opens the run's detail.
+          td.dataset.open = r.id;
+          td.classList.add("jp-labnote-run-link");
+          td.title = `${runLabel(r)}: open its detail`;
+        }
         tr.append(td);
       }
       rows.push(tr);
@@ -359,10 +443,17 @@ export class Dashboard extends Widget {
   private _window: [number, number] = [-1, -1];
   private _frame = 0;
   private readonly _selectionChanged = new Signal<this, DashboardRun[]>(this);
-  private readonly _compare = new CompareView();
+  private readonly _charts = new DashboardCharts();
+  private readonly _scatter = new ScatterView();
+  private readonly _detail: RunDetailView;
+  private readonly _chartsTab: HTMLButtonElement;
+  private readonly _scatterTab: HTMLButtonElement;
+  private readonly _chartsHint: HTMLElement;
+  private _tab: "charts" | "scatter" = "charts";
+  private _flash: string | undefined;
+  private _slots = new Map<string, number>();
   private readonly _parallel = new ParallelView();
   private readonly _parallelButton: HTMLButtonElement;
-  private _compareToken = 0;
 }
 
 /** The id and name columns stay in place while the table scrolls sideways. */

@@ -18,10 +18,25 @@ export interface ChartOptions {
   height?: number;
   /** Several runs, coloured in this order by the palette (compare charts; the legend is the host's). */
   runs?: string[];
+  /** The colour of each of `runs` (default: the palette in order). */
+  colors?: string[];
   /** Palette index of the single run's colour. */
   color?: number;
   /** Name under which redraw times are recorded when timing is on. */
   timingName?: string;
+  /** The row field on the x-axis (default `step`); rows of the dashboard carry `x`. */
+  xField?: string;
+  /** The x values are times (ms since the epoch): a time axis. */
+  xTemporal?: boolean;
+  /** Axis titles (none by default: the card names its metric above the chart). */
+  xTitle?: string;
+  yTitle?: string;
+  /** A log y-axis over this domain with these ticks (rows must hold only positive values or null). */
+  logY?: { domain: [number, number]; ticks: number[] };
+  /** Rows carry `smooth`: drawn as the line, the raw middle (`mid`) as a faint shadow under it. */
+  smoothed?: boolean;
+  /** Wheel zooms and dragging pans the x-axis; a double-click resets. */
+  zoom?: boolean;
 }
 
 /** A live metric chart in `host`. Call `setData` as often as you like; call `dispose` when done. */
@@ -73,38 +88,60 @@ export class MetricChart {
     this._specWidth = this._width();
     const runs = this._options.runs;
     const color = runs
-      ? { field: "run", type: "nominal", legend: null, scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) } }
+      ? { field: "run", type: "nominal", legend: null, scale: { domain: runs, range: runs.map((_, i) => this._options.colors?.[i] ?? PALETTE[i % PALETTE.length]) } }
       : { value: PALETTE[(this._options.color ?? 0) % PALETTE.length] };
+    const o = this._options;
+    const x = o.xField ?? "step";
+    const xAxis: Record<string, unknown> = o.xTemporal
+      ? { tickCount: 5, grid: false, labelOverlap: true }
+      : { tickCount: 5, grid: false, labelExpr: "abs(datum.value) >= 10000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" };
+    const yScale: Record<string, unknown> = o.logY ? { type: "log", domain: o.logY.domain, nice: false } : { zero: false, nice: true };
+    const yAxis: Record<string, unknown> = o.logY
+      ? { values: o.logY.ticks, labelExpr: "abs(datum.value) >= 10000 || abs(datum.value) < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')", grid: true }
+      : { tickCount: 4, format: "~g" };
+    const line = o.smoothed ? "smooth" : "mid";
+    const tooltip = [
+      { field: "run", type: "nominal", title: "run" },
+      ...(x === "step" ? [] : [{ field: x, type: o.xTemporal ? "temporal" : "quantitative", title: o.xTitle ?? x, ...(o.xTemporal ? { format: "%H:%M:%S" } : { format: ".4~g" }) }]),
+      { field: "step", type: "quantitative", title: "step" },
+      { field: "mid", type: "quantitative", title: "value", format: ".4~g" },
+      ...(o.smoothed ? [{ field: "smooth", type: "quantitative", title: "smoothed", format: ".4~g" }] : []),
+    ];
     return {
       data: { name: "points" },
       width: this._specWidth,
-      height: this._options.height ?? 120,
+      height: o.height ?? 120,
       autosize: { type: "fit-x", contains: "padding", resize: true },
       config: vegaConfig(),
       encoding: {
-        x: { field: "step", type: "quantitative", title: null, axis: { tickCount: 5, grid: false, labelExpr: "abs(datum.value) >= 10000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
+        x: { field: x, type: o.xTemporal ? "temporal" : "quantitative", title: o.xTitle ?? null, ...(o.xField ? { scale: o.xTemporal ? {} : { nice: false } } : {}), axis: xAxis },
       },
       layer: [
         {
-          mark: { type: "area", opacity: 0.22, clip: true },
+          ...(o.zoom ? { params: [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales" }] } : {}),
+          mark: { type: "area", opacity: o.smoothed ? 0.12 : 0.22, clip: true },
           encoding: {
-            y: { field: "lo", type: "quantitative", scale: { zero: false, nice: true }, title: null, axis: { tickCount: 4, format: "~g" } },
+            y: { field: "lo", type: "quantitative", scale: yScale, title: o.yTitle ?? null, axis: yAxis },
             y2: { field: "hi" },
             color,
             detail: { field: "run" },
           },
         },
+        ...(o.smoothed
+          ? [
+              {
+                mark: { type: "line", strokeWidth: 1, opacity: 0.3, clip: true },
+                encoding: { y: { field: "mid", type: "quantitative" }, color, detail: { field: "run" } },
+              },
+            ]
+          : []),
         {
           mark: { type: "line", strokeWidth: 1.6, clip: true },
           encoding: {
-            y: { field: "mid", type: "quantitative" },
+            y: { field: line, type: "quantitative" },
             color,
             detail: { field: "run" },
-            tooltip: [
-              { field: "run", type: "nominal", title: "run" },
-              { field: "step", type: "quantitative", title: "step" },
-              { field: "mid", type: "quantitative", title: "value", format: ".4~g" },
-            ],
+            tooltip,
           },
         },
         {

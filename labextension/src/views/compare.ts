@@ -65,20 +65,7 @@ export class CompareView {
   }
 
   private _diffTable(runs: HistoryRun[]): HTMLElement {
-    const { differing, same } = configDiff(runs);
-    const title = h("div", { class: "jp-labnote-section-title", text: `Config diff · ${differing.length} differ · ${same} identical` });
-    if (!differing.length) return h("div", {}, [title]);
-    const head = h("tr", {}, [h("th", { text: "key" }), ...runs.map((r) => h("th", { text: `#${r.record.number}`, title: r.record.name }))]);
-    const rows = differing.map((k) =>
-      h("tr", {}, [
-        h("td", { class: "jp-labnote-config-key", text: k }),
-        ...runs.map((r) => {
-          const v = r.config.get(k);
-          return h("td", { class: v === undefined ? "jp-labnote-missing" : "", text: v === undefined ? "—" : configText(v) });
-        }),
-      ]),
-    );
-    return h("div", {}, [title, h("table", { class: "jp-labnote-table jp-labnote-diff" }, [h("thead", {}, [head]), h("tbody", {}, rows)])]);
+    return configDiffTable(runs);
   }
 
   private _codeDiff(runs: HistoryRun[], codes: readonly (ReadCode | undefined)[]): HTMLElement {
@@ -98,4 +85,22 @@ export class CompareView {
   }
 
   private _charts: MetricChart[] = [];
+}
+
+/** The config keys where these runs differ, one column per run (the compare view's and the dashboard's). */
+export function configDiffTable(runs: readonly HistoryRun[]): HTMLElement {
+  const { differing, same } = configDiff(runs);
+  const title = h("div", { class: "jp-labnote-section-title", text: `Config diff · ${differing.length} differ · ${same} identical` });
+  if (!differing.length) return h("div", {}, [title]);
+  const head = h("tr", {}, [h("th", { text: "key" }), ...runs.map((r) => h("th", { text: `#${r.record.number}`, title: r.record.name }))]);
+  const rows = differing.map((k) =>
+    h("tr", {}, [
+      h("td", { class: "jp-labnote-config-key", text: k }),
+      ...runs.map((r) => {
+        const v = r.config.get(k);
+        return h("td", { class: v === undefined ? "jp-labnote-missing" : "", text: v === undefined ? "—" : configText(v) });
+      }),
+    ]),
+  );
+  return h("div", {}, [title, h("table", { class: "jp-labnote-table jp-labnote-diff" }, [h("thead", {}, [head]), h("tbody", {}, rows)])]);
 }

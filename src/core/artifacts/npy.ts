@@ -1,4 +1,4 @@
-import { LabnoteError } from "../../protocol";
+import { LabnoteError, parseNpyHeader } from "../../protocol";
 
 type Typed = Exclude<NodeJS.TypedArray, never>;
 
@@ -42,20 +42,14 @@ export function encodeNpy(a: Typed, shape: readonly number[] = [a.length]): Buff
 
 /** Decode a `.npy` file written by NumPy or {@link encodeNpy}; returns the typed array and its shape. */
 export function decodeNpy(buf: Buffer): { data: Typed; shape: number[] } {
-  if (buf.length < 10 || buf.toString("latin1", 0, 6) !== "\x93NUMPY") throw new LabnoteError("STORE_READ", "Cannot read .npy", "the file does not start with the NumPy magic");
-  const major = buf[6];
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString("latin1", start, start + hlen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? "";
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? "";
-  if (/'fortran_order':\s*True/.test(header)) throw new LabnoteError("UNSUPPORTED", "Cannot read .npy", "Fortran-ordered arrays are not supported");
+  const parsed = parseNpyHeader(buf);
+  if (!parsed.ok) throw new LabnoteError("STORE_READ", "Cannot read .npy", parsed.reason);
+  const { descr, fortran, shape, dataStart } = parsed.header;
+  if (fortran) throw new LabnoteError("UNSUPPORTED", "Cannot read .npy", "Fortran-ordered arrays are not supported");
   const ctorName = CTOR[descr];
   if (!ctorName) throw new LabnoteError("UNSUPPORTED", "Cannot read .npy", `dtype ${descr} is not supported`);
-  const shape = shapeText.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
   const Ctor = (globalThis as unknown as Record<string, { new (b: ArrayBuffer): Typed; BYTES_PER_ELEMENT: number }>)[ctorName];
-  const bodyStart = start + hlen;
-  const copy = new Uint8Array(buf.length - bodyStart);
-  copy.set(buf.subarray(bodyStart));
+  const copy = new Uint8Array(buf.length - dataStart);
+  copy.set(buf.subarray(dataStart));
   return { data: new Ctor(copy.buffer), shape };
 }

@@ -1,0 +1,267 @@
+/**
+ * The dashboard's charts, scatter and run detail in a real JupyterLab, driven through Chromium,
+ * over runs the library itself wrote (metric summaries, artifacts, env.json, output.log): three
+ * selected runs overlaid with smoothing, by step and by time since start, on a log axis that
+ * says what it left out; a scatter whose points name their run and select it; a run's detail
+ * with its config marked, its metrics, an image, a CSV table and a 2-D .npy heatmap, its host
+ * and its output. Screenshots in the light and the dark theme go to screenshots/.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { writeRuns } from "./fixtures";
+import { command, launchBrowser, repo, setTheme, startLab, type Lab } from "./lab";
+
+const SHOTS = path.join(repo, "screenshots");
+const D = "#labnote-dashboard";
+
+/**
+ * Five runs of experiment "charts" written by the library in a process of its own: a noisy
+ * loss (3,000 points over ~1.5 s), an accuracy, a margin that starts below zero, artifacts (a
+ * PNG, a CSV of 250 rows, a JSON, a 24 × 32 float64 .npy) and printed output.
+ */
+function writeChartRuns(root: string): void {
+  const script = `
+    const fs = require("node:fs"), path = require("node:path"), zlib = require("node:zlib");
+    const aq = require("arquero");
+    const { experiment, whenWritten } = require(${JSON.stringify(path.join(repo, "src", "index.ts"))});
+    function png(w, h) {
+      const raw = Buffer.alloc((w * 3 + 1) * h);
+      for (let y = 0; y < h; y++) {
+        raw[y * (w * 3 + 1)] = 0;
+        for (let x = 0; x < w; x++) {
+          const o = y * (w * 3 + 1) + 1 + 3 * x;
+          const r = Math.hypot(x - w / 2, y - h / 2) / (w / 2);
+          raw[o] = Math.round(255 * (0.5 + 0.5 * Math.sin(6 * r)));
+          raw[o + 1] = Math.round(255 * x / w);
+          raw[o + 2] = Math.round(255 * (1 - y / h));
+        }
+      }
+      const chunk = (type, data) => {
+        const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+        const td = Buffer.concat([Buffer.from(type, "latin1"), data]);
+        const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+        return Buffer.concat([len, td, crc]);
+      };
+      const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+    }
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    (async () => {
+      const root = ${JSON.stringify(path.join(root, "experiments"))};
+      const exp = await experiment("charts", { root, capture: { sources: false, dependencies: false, lineage: false }, config: { lr: 0.01, optimizer: { name: "adam", momentum: 0.9 }, hidden: 64, epochs: 10 } });
+      const lrs = [0.1, 0.03, 0.01, 0.003, 0.001];
+      let seed = 11;
+      const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5);
+      for (let k = 0; k < lrs.length; k++) {
+        const run = await exp.start({ name: ["baseline", "wide", "adam-fast", "sgd-slow", "tiny-lr"][k], config: { lr: lrs[k], hidden: k % 2 ? 128 : 64, "optimizer.name": k === 3 ? "sgd" : "adam", dropout: 0.1 * k }, tags: k < 2 ? ["v1"] : ["v2"] });
+        const rate = 300 + 2500 * k;
+        for (let b = 0; b < 30; b++) {
+          for (let i = b * 100; i < (b + 1) * 100; i++) {
+            run.log("loss", 2.2 * Math.exp(-i / rate) + 0.08 + 0.12 * noise());
+            run.log("margin", -0.6 + 1.6 * (1 - Math.exp(-i / (rate / 2))) + 0.05 * noise());
+          }
+          run.log("accuracy", Math.min(0.99, 0.3 + 0.6 * (1 - Math.exp(-(b * 100) / rate)) + 0.02 * noise()), b * 100);
+          await sleep(40 + 10 * k);
+        }
+        console.log("epoch 10/10 loss " + (0.08 + k / 100).toFixed(3) + " for lr " + lrs[k]);
+        if (k === 2) {
+          const img = path.join(root, "..", "sample.png");
+          fs.writeFileSync(img, png(160, 120));
+          await run.addArtifact(img);
+          await run.save(aq.table({ epoch: Array.from({ length: 250 }, (_, i) => i), loss: Array.from({ length: 250 }, (_, i) => Math.round(1e4 * 2 * Math.exp(-i / 60)) / 1e4), note: Array.from({ length: 250 }, (_, i) => i % 50 ? "" : "checkpoint, saved") }), "history");
+          const w = new Float64Array(24 * 32);
+          for (let i = 0; i < 24; i++) for (let j = 0; j < 32; j++) w[i * 32 + j] = Math.sin(i / 4) * Math.cos(j / 5);
+          await run.save(w, "weights", { shape: [24, 32] });
+          await run.save({ best: { epoch: 9, loss: 0.081 }, classes: ["cat", "dog"] }, "summary");
+        }
+        await run.end();
+      }
+      await whenWritten();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`writing the chart runs failed: ${r.stderr || r.error}`);
+}
+
+async function count(page: Page): Promise<string> {
+  return page.locator(`${D} .jp-labnote-dashboard-count`).innerText();
+}
+
+/** A PNG of the charts' canvases, to tell one drawing from another. */
+async function chartPixels(page: Page, metric: string): Promise<Buffer> {
+  return page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric[data-metric="${metric}"] .jp-labnote-chart`).screenshot();
+}
+
+/** Wait until every chart of the grid has drawn its data (its canvas painted) and redraws have settled. */
+async function chartsDrawn(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const charts = [...document.querySelectorAll<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-charts .jp-labnote-metric .jp-labnote-chart")];
+      return charts.length >= 3 && charts.every((c) => c.querySelector("canvas"));
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
+  await page.waitForTimeout(700);
+}
+
+describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 }, () => {
+  let lab: Lab;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    lab = await startLab();
+    writeChartRuns(lab.root);
+    writeRuns(lab.root, "grid", 40);
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    await page.goto(`${lab.url}/lab`);
+    await page.waitForFunction(() => (window as any).jupyterapp?.commands?.hasCommand("labnote-jupyterlab:open-dashboard"), undefined, { timeout: 120_000 });
+    await command(page, "labnote-jupyterlab:open-dashboard");
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "45", undefined, { timeout: 120_000 });
+    await page.selectOption(`${D} .jp-labnote-toolbar select.jp-labnote-select >> nth=0`, "charts");
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "5", undefined, { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+
+  it("overlays the selected runs' metrics, one chart per metric under one legend, and smooths them", async () => {
+    const boxes = page.locator(`${D} tbody tr[data-id] input[type=checkbox]`);
+    for (const i of [0, 2, 4]) await boxes.nth(i).click();
+    assert.match(await count(page), /· 3 selected/);
+    await page.waitForFunction(() => /Comparing 3 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-charts")?.textContent ?? ""), undefined, { timeout: 30_000 });
+    await chartsDrawn(page);
+    const metrics = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
+    assert.deepEqual([...metrics].sort(), ["accuracy", "loss", "margin"]);
+    const legend = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-legend-item`).allInnerTexts();
+    assert.deepEqual(legend.map((t) => t.replace(/^charts\/\d+ /, "")).sort(), ["adam-fast", "baseline", "tiny-lr"].sort());
+    const raw = await chartPixels(page, "loss");
+    await page.locator(`${D} .jp-labnote-charts-smoothing`).fill("0.9");
+    assert.equal(await page.locator(`${D} .jp-labnote-charts-smoothing-value`).innerText(), "0.90");
+    await page.waitForTimeout(700);
+    const smooth = await chartPixels(page, "loss");
+    assert.ok(!raw.equals(smooth), "smoothing changed nothing on the loss chart");
+    // The config keys where the three runs differ are listed under the charts.
+    assert.match(await page.locator(`${D} .jp-labnote-dashboard-charts`).innerText(), /Config diff · \d+ differ/);
+    await page.locator(`${D} .jp-labnote-dashboard-compare`).evaluate((el) => el.scrollIntoView());
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-light.png") });
+  });
+
+  it("draws by time since start, and on a log axis leaves out values ≤ 0 and says so", async () => {
+    const before = await chartPixels(page, "loss");
+    await page.selectOption(`${D} .jp-labnote-charts-x`, "elapsed");
+    await chartsDrawn(page);
+    const elapsed = await chartPixels(page, "loss");
+    assert.ok(!before.equals(elapsed), "the time axis drew the same picture as the step axis");
+    await page.check(`${D} .jp-labnote-charts-log`);
+    await chartsDrawn(page);
+    const note = page.locator(`${D} .jp-labnote-metric[data-metric="margin"] .jp-labnote-chart-note`);
+    await note.waitFor({ state: "visible" });
+    assert.match(await note.innerText(), /^\d+ buckets? with values ≤ 0 left out \(log scale\)$/);
+    assert.equal(await page.locator(`${D} .jp-labnote-metric[data-metric="loss"] .jp-labnote-chart-note`).isVisible(), false, "loss is positive: nothing left out");
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-log-light.png") });
+    await page.uncheck(`${D} .jp-labnote-charts-log`);
+    await page.selectOption(`${D} .jp-labnote-charts-x`, "step");
+    await chartsDrawn(page);
+  });
+
+  it("scatters a config key against a metric summary: a point names its run, a click selects it", async () => {
+    await page.click(`${D} .jp-labnote-dashboard-tab[data-tab=scatter]`);
+    await page.selectOption(`${D} .jp-labnote-scatter-key`, "lr");
+    await page.selectOption(`${D} .jp-labnote-scatter-metric`, "loss");
+    await page.selectOption(`${D} .jp-labnote-scatter-stat`, "min");
+    await page.check(`${D} .jp-labnote-scatter-logx`);
+    const points = page.locator(`${D} .jp-labnote-scatter .mark-symbol path`);
+    await page.waitForFunction(() => document.querySelectorAll("#labnote-dashboard .jp-labnote-scatter .mark-symbol path").length === 5, undefined, { timeout: 30_000 });
+    assert.match(await page.locator(`${D} .jp-labnote-scatter-note`).innerText(), /^5 runs/);
+    // The unselected run with lr 0.03 ("wide", charts/2): find its point by hovering each.
+    let found = -1;
+    for (let i = 0; i < 5 && found < 0; i++) {
+      await points.nth(i).hover({ force: true });
+      const tip = page.locator("#vg-tooltip-element");
+      await tip.waitFor({ state: "visible", timeout: 5000 });
+      if (/charts\/2/.test(await tip.innerText())) found = i;
+    }
+    assert.ok(found >= 0, "no point named charts/2");
+    assert.match(await page.locator("#vg-tooltip-element").innerText(), /wide/);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-light.png") });
+    await points.nth(found).click({ force: true });
+    await page.waitForFunction(() => /· 4 selected/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-count")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    assert.equal(await page.locator(`${D} tbody tr[data-id="charts/2"] input[type=checkbox]`).isChecked(), true);
+  });
+
+  it("opens a run's detail from its name: marked config, metrics, an image, a CSV table, a 2-D .npy heatmap, host and output", async () => {
+    await page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
+    const detail = page.locator(`${D} .jp-labnote-dashboard-detail`);
+    await detail.waitFor({ state: "visible" });
+    assert.match(await detail.locator(".jp-labnote-detail-head").innerText(), /adam-fast[\s\S]*charts\/3/);
+    const config = await detail.locator(".jp-labnote-detail-config tr").allInnerTexts();
+    assert.ok(config.some((t) => /^lr\s+0\.01$/.test(t.trim())), `lr 0.01 is the default, so not modified: ${config.join(" | ")}`);
+    assert.ok(config.some((t) => /^hidden\s+64/.test(t.trim()) && !/modified/.test(t)), config.join(" | "));
+    assert.ok(config.some((t) => /^dropout\s+0\.2\s+added$/.test(t.trim())), config.join(" | "));
+    const metrics = await detail.locator(".jp-labnote-detail-metrics tbody tr").allInnerTexts();
+    assert.deepEqual(metrics.map((t) => t.split("\t")[0]).sort(), ["accuracy", "loss", "margin"]);
+    assert.ok(metrics.some((t) => /^loss\t[\d.]+\t[\d.]+\t[\d.]+\t3000\t2999/.test(t)), metrics.join(" | "));
+    // The image, loaded.
+    const img = detail.locator('.jp-labnote-detail-artifact[data-kind="image"] img');
+    await img.waitFor();
+    await page.waitForFunction(() => (document.querySelector('#labnote-dashboard .jp-labnote-detail-artifact[data-kind="image"] img') as HTMLImageElement | null)?.naturalWidth === 160, undefined, { timeout: 20_000 });
+    // The CSV: its first 100 rows of 250.
+    const csv = detail.locator('.jp-labnote-detail-artifact[data-kind="csv"]');
+    await csv.locator("table").waitFor();
+    assert.match(await csv.locator(".jp-labnote-preview-meta").innerText(), /first 100 of 250 rows/);
+    assert.equal(await csv.locator("tbody tr").count(), 100);
+    assert.deepEqual(await csv.locator("thead th").allInnerTexts(), ["epoch", "loss", "note"]);
+    assert.equal(await csv.locator("tbody tr >> nth=50").locator("td >> nth=2").innerText(), "checkpoint, saved");
+    // The .npy: dtype, shape, stats and a heatmap of 32 × 24 cells.
+    const npy = detail.locator('.jp-labnote-detail-artifact[data-kind="npy"]');
+    await npy.locator("canvas.jp-labnote-npy-heatmap").waitFor();
+    const facts = await npy.locator(".jp-labnote-npy-facts").innerText();
+    assert.match(facts, /dtype\s+float64/);
+    assert.match(facts, /shape\s+\(24, 32\)/);
+    assert.match(facts, /min\s+-0\.9\d*/);
+    assert.deepEqual(await npy.locator("canvas").evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]), [32, 24]);
+    // The JSON as a key/value table.
+    const json = detail.locator('.jp-labnote-detail-artifact[data-kind="json"]');
+    await json.locator("table").waitFor();
+    assert.deepEqual(await json.locator("tbody td.jp-labnote-config-key, tbody td:first-child").allInnerTexts(), ["best", "classes"]);
+    // Host facts and the output log's tail.
+    await detail.locator(".jp-labnote-detail-kv").first().waitFor();
+    assert.match(await detail.locator(".jp-labnote-detail-env").innerText(), /host\s+\S+[\s\S]*node\s+v\d+/);
+    await detail.locator(".jp-labnote-detail-log").waitFor();
+    assert.match(await detail.locator(".jp-labnote-detail-log").innerText(), /epoch 10\/10 loss 0\.100 for lr 0\.01/);
+    // Its code: these runs came from a script, so no cell ran while they were open (the panel's code view says so).
+    const code = detail.locator('[data-slot="run-code"] .jp-labnote-code');
+    await code.waitFor({ state: "visible", timeout: 20_000 });
+    await page.waitForFunction(() => /started from a script/.test(document.querySelector('#labnote-dashboard [data-slot="run-code"]')?.textContent ?? ""), undefined, { timeout: 20_000 });
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-light.png") });
+    await detail.locator(".jp-labnote-detail-artifacts").scrollIntoViewIfNeeded();
+    await detail.locator('.jp-labnote-detail-artifact[data-kind="csv"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-light.png") });
+  });
+
+  it("looks right in the dark theme: charts, scatter and the run detail", async () => {
+    await setTheme(page, "dark");
+    await page.waitForTimeout(1200);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-dark.png") });
+    await page.keyboard.press("Escape");
+    await page.locator(`${D} .jp-labnote-dashboard-detail`).waitFor({ state: "hidden" });
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-dark.png") });
+    await page.click(`${D} .jp-labnote-dashboard-tab[data-tab=charts]`);
+    await chartsDrawn(page);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-dark.png") });
+    await page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
+    await page.locator(`${D} .jp-labnote-dashboard-detail .jp-labnote-detail-kv`).first().waitFor();
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-dark.png") });
+    await setTheme(page, "light");
+  });
+});
