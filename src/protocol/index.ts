@@ -24,3 +24,5 @@ export * from "./suggest";
 export * from "./diff";
 export * from "./query";
 export * from "./compare";
+export * from "./annotations";
+export * from "./experiment-index";
