@@ -7,7 +7,16 @@
 import { PathExt } from "@jupyterlab/coreutils";
 import type { Contents } from "@jupyterlab/services";
 import {
+  ANNOTATIONS_FILE,
+  INDEX_FILES,
   configEntries,
+  parseAnnotations,
+  parseIndex,
+  planIndexRead,
+  withAnnotations,
+  type Annotations,
+  type IndexEntry,
+  type ParsedIndex,
   downsample,
   isRunFolder,
   parseMetricsCsv,
@@ -41,11 +50,25 @@ export interface ContentsReader {
 /** A run as History shows it: its record (status by the died rule), its folder and its config as text. */
 export interface HistoryRun {
   readonly id: string;
+  /** The record, annotations merged (tags joined, notes added). */
   readonly record: RunRecord;
   /** The run's folder, relative to the server root. */
   readonly dir: string;
   /** Dotted config key → JSON text, in the payload's order (modified keys first). */
   readonly config: ReadonlyMap<string, string>;
+  /** What a person added (annotations.json), when there is any. */
+  readonly annotations?: Annotations;
+  /** True when the record is the experiment index's summary (no artifacts, resources or cells but the first): {@link RunStore.full} reads the whole one. */
+  readonly partial?: boolean;
+}
+
+/** How an experiment's runs were read: from the index, and how many run folders beside it. */
+export interface LoadStats {
+  fromIndex: number;
+  /** Run folders whose record was fetched (no entry, or changed since theirs). */
+  fetched: number;
+  /** Index lines that could not be used. */
+  damaged: number;
 }
 
 /** A run folder whose run.json could not be read, and why. */
@@ -119,14 +142,29 @@ export class RunStore {
     return { ok: true, experiments };
   }
 
-  /** Every run of `experiment`: the readable ones, newest number first, and the unreadable ones with their reason. */
+  /**
+   * Every run of `experiment`: the readable ones, newest number first, and the unreadable ones
+   * with their reason. Read through the experiment's index (one or two requests for all runs):
+   * only the run folders the index does not describe as they are now have their record fetched.
+   */
   async runs(experiment: string, live: Liveness, now = Date.now()): Promise<RunsResult> {
-    const dir = await this._list(PathExt.join(this.root, experiment));
+    const expPath = PathExt.join(this.root, experiment);
+    const dir = await this._list(expPath);
     if (!dir.ok) return dir;
     const folders = dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name));
+    const index = await this._index(expPath, experiment, dir.entries);
+    const byNumber = new Map(folders.map((f) => [Number(f.name), f]));
+    // The listing's times are milliseconds of a finer time: 1 ms of slack keeps a current entry current.
+    const plan = planIndexRead(
+      folders.map((f) => ({ number: Number(f.name), mtime: Date.parse(f.last_modified) })),
+      index,
+      1,
+    );
     const runs: HistoryRun[] = [];
     const unreadable: UnreadableRun[] = [];
-    await eachLimited(folders, 8, async (f) => {
+    for (const e of plan.current) runs.push(this._effective(this._fromEntry(PathExt.join(expPath, String(e.number)), e), live, now));
+    await eachLimited(plan.read, 8, async (l) => {
+      const f = byNumber.get(l.number)!;
       const r = await this._read(f.path, f.last_modified, now);
       if (r === undefined) return;
       if ("reason" in r) unreadable.push(r);
@@ -134,7 +172,49 @@ export class RunStore {
     });
     runs.sort((a, b) => b.record.number - a.record.number);
     unreadable.sort((a, b) => b.number - a.number);
+    this.lastLoad = { fromIndex: plan.current.length, fetched: plan.read.length, damaged: index?.damaged ?? 0 };
     return { ok: true, runs, unreadable };
+  }
+
+  /** How the last {@link runs} call read its experiment. */
+  lastLoad: LoadStats | undefined;
+
+  /** A run with its whole record (artifacts, cells, …): itself unless it came from the index. */
+  async full(run: HistoryRun): Promise<HistoryRun> {
+    if (!run.partial) return run;
+    const r = await this._read(run.dir, `fresh:${Date.now()}`, Date.now(), true);
+    if (!r || "reason" in r) return run;
+    // The status as the reader showed it (the died rule) stays.
+    const record: RunRecord = { ...r.record, status: run.record.status };
+    if (run.record.endTime !== undefined) record.endTime = run.record.endTime;
+    if (run.record.duration !== undefined) record.duration = run.record.duration;
+    return { ...run, record, partial: false, annotations: r.annotations };
+  }
+
+  /** The experiment's index (index.jsonl and index-log.jsonl), fetched again only when a file changed. */
+  private async _index(expPath: string, experiment: string, entries: readonly Contents.IModel[]): Promise<ParsedIndex | undefined> {
+    const files = [INDEX_FILES.index, INDEX_FILES.log].map((name) => entries.find((e) => e.name === name && e.type === "file"));
+    if (!files[0] && !files[1]) return undefined;
+    const key = files.map((f) => (f ? `${f.last_modified}/${f.size ?? ""}` : "-")).join("|");
+    const hit = this._indexes.get(expPath);
+    if (hit && hit.key === key) return hit.index;
+    const index = (async () => {
+      const texts = await Promise.all(files.map((f) => (f ? this._text(f.path) : Promise.resolve(undefined))));
+      const parsed: ParsedIndex = { entries: new Map(), damaged: 0 };
+      for (const t of texts) if (t !== undefined && !parsed.ignored) parseIndex(t, experiment, parsed);
+      return parsed.ignored ? undefined : parsed;
+    })();
+    this._indexes.set(expPath, { key, index });
+    return index;
+  }
+
+  /** An index entry as a record read (cached by the entry, so an unchanged index builds nothing again). */
+  private _fromEntry(dir: string, e: IndexEntry): { record: RunRecord; dir: string; annotations?: Annotations; partial: true } {
+    const hit = this._entries.get(dir);
+    if (hit && hit.entry === e) return hit.read;
+    const read = { record: e.record, dir, annotations: e.annotations, partial: true as const };
+    this._entries.set(dir, { entry: e, read });
+    return read;
   }
 
   /** One run's record by experiment and number, status by the died rule; undefined when unreadable. */
@@ -263,7 +343,8 @@ export class RunStore {
    * A stored run as the run card's payload (the protocol's one builder, as the kernel's card),
    * paths relative to `notebookDir` as the kernel sees them.
    */
-  async payload(run: HistoryRun, notebookDir: string, buckets = 300): Promise<RunPayload> {
+  async payload(shown: HistoryRun, notebookDir: string, buckets = 300): Promise<RunPayload> {
+    const run = await this.full(shown);
     const series = await this.series(run, buckets);
     const rel = (p: string) => PathExt.relative(notebookDir || "/", p) || ".";
     return runPayload(
@@ -279,12 +360,12 @@ export class RunStore {
     );
   }
 
-  private _effective(r: { record: RunRecord; dir: string }, live: Liveness, now: number): HistoryRun {
+  private _effective(r: { record: RunRecord; dir: string; annotations?: Annotations; partial?: boolean }, live: Liveness, now: number): HistoryRun {
     const record = withEffectiveStatus(r.record, { now, alive: live.dead(r.record.id) ? false : undefined });
     let run = this._shown.get(r.dir);
     if (!run || run.record !== record) {
       const config = new Map(configEntries(record).map((e) => [e.key, e.value]));
-      run = { id: record.id, record, dir: r.dir, config };
+      run = { id: record.id, record, dir: r.dir, config, ...(r.annotations ? { annotations: r.annotations } : {}), ...(r.partial ? { partial: true } : {}) };
       this._shown.set(r.dir, run);
     }
     return run;
@@ -311,7 +392,7 @@ export class RunStore {
   }
 
   /** A folder's parsed record (cached by the folder's mtime), why it is unreadable, or undefined for a run still being created. */
-  private _read(dir: string, modified: string, now: number, fresh = false): Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> {
+  private _read(dir: string, modified: string, now: number, fresh = false): Promise<FolderRead | UnreadableRun | undefined> {
     const hit = this._records.get(dir);
     if (!fresh && hit && hit.modified === modified) return hit.result;
     const result = this._fetch(dir, modified, now);
@@ -319,9 +400,11 @@ export class RunStore {
     return result;
   }
 
-  private async _fetch(dir: string, modified: string, now: number): Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> {
+  private async _fetch(dir: string, modified: string, now: number): Promise<FolderRead | UnreadableRun | undefined> {
     const number = Number(PathExt.basename(dir));
     let text: string;
+    // The annotations beside the record, in parallel (most runs have none: a 404 is expected).
+    const notes = this._text(PathExt.join(dir, ANNOTATIONS_FILE));
     try {
       const m = await this._contents.get(PathExt.join(dir, RUN_FILES.record), { content: true, type: "file", format: "text" });
       text = typeof m.content === "string" ? m.content : "";
@@ -335,15 +418,29 @@ export class RunStore {
       return { dir, number, reason: f.missing ? "run.json is missing (the run's process may have been killed as it started)" : `run.json could not be read: ${f.message}` };
     }
     const parsed = parseRunRecord(text);
-    return parsed.ok ? { record: parsed.record, dir } : { dir, number, reason: parsed.reason };
+    if (!parsed.ok) return { dir, number, reason: parsed.reason };
+    const a = await notes;
+    const annotations = a === undefined ? undefined : parseAnnotations(a);
+    if (annotations && !annotations.ok) return { record: parsed.record, dir };
+    return annotations ? { record: withAnnotations(parsed.record, annotations.value), dir, annotations: annotations.value } : { record: parsed.record, dir };
   }
 
   private _contents: ContentsReader;
   private _listings = new Map<string, { at: number; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
-  private _records = new Map<string, { modified: string; result: Promise<{ record: RunRecord; dir: string } | UnreadableRun | undefined> }>();
+  private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
+  private _indexes = new Map<string, { key: string; index: Promise<ParsedIndex | undefined> }>();
+  private _entries = new Map<string, { entry: IndexEntry; read: FolderRead & { partial: true } }>();
   private _shown = new Map<string, HistoryRun>();
   private _points = new Map<string, { key: string; points: Map<string, MetricPoints> }>();
   private _summaries = new Map<string, { key: string; summaries: MetricSummaryFile[] | undefined }>();
+}
+
+/** A run folder's record as read (annotations merged), with its annotations. */
+interface FolderRead {
+  record: RunRecord;
+  dir: string;
+  annotations?: Annotations;
+  partial?: boolean;
 }
 
 /** Whether a record's notebook (the kernel's JPY_SESSION_NAME, often absolute) is the notebook at `path` (server-relative). */
