@@ -9,7 +9,9 @@ import type { Contents } from "@jupyterlab/services";
 import {
   ANNOTATIONS_FILE,
   INDEX_FILES,
+  METRICS_DIR,
   configEntries,
+  fromWire,
   parseAnnotations,
   parseIndex,
   planIndexRead,
@@ -31,6 +33,7 @@ import {
   STALE_MS,
   withEffectiveStatus,
   type MetricPoints,
+  type MetricSummary,
   type RunPayload,
   type RunRecord,
   type WireSeries,
@@ -189,6 +192,43 @@ export class RunStore {
     if (run.record.endTime !== undefined) record.endTime = run.record.endTime;
     if (run.record.duration !== undefined) record.duration = run.record.duration;
     return { ...run, record, partial: false, annotations: r.annotations };
+  }
+
+  /**
+   * A running run with its metric values as its summary files say now: they are rewritten about
+   * once a second, its run.json only at heartbeats. One listing of its metrics folder, and only
+   * the summaries changed since are fetched. The same object back when nothing changed.
+   */
+  async live(run: HistoryRun): Promise<HistoryRun> {
+    const folder = PathExt.join(run.dir, METRICS_DIR);
+    const listed = await this._fetchList(folder);
+    if (!listed.ok) return run;
+    const files = listed.entries.filter((e) => e.type === "file" && /^\d+\.json$/.test(e.name));
+    const key = files.map((f) => `${f.name}@${f.last_modified}`).join("|");
+    const hit = this._live.get(run.dir);
+    if (hit && hit.key === key && hit.base === run.record) return hit.run;
+    const metrics: Record<string, MetricSummary> = { ...run.record.metrics };
+    await Promise.all(
+      files.map(async (f) => {
+        const cached = this._liveFiles.get(f.path);
+        let summary = cached && cached.modified === f.last_modified ? cached.summary : undefined;
+        if (!summary) {
+          const t = await this._text(f.path);
+          const p = t === undefined ? undefined : parseMetricSummary(t);
+          if (!p?.ok) return;
+          summary = p.value;
+          this._liveFiles.set(f.path, { modified: f.last_modified, summary });
+        }
+        const before = metrics[summary.name];
+        // A summary older than the record (a rewrite in flight) never takes values back.
+        if (before && before.count > summary.count) return;
+        metrics[summary.name] = { ...before, count: summary.count, lastStep: summary.lastStep, last: fromWire(summary.last), min: fromWire(summary.min), max: fromWire(summary.max) };
+      }),
+    );
+    const record: RunRecord = { ...run.record, metrics };
+    const out: HistoryRun = { ...run, record };
+    this._live.set(run.dir, { key, base: run.record, run: out });
+    return out;
   }
 
   /** The experiment's index (index.jsonl and index-log.jsonl), fetched again only when a file changed. */
@@ -428,6 +468,8 @@ export class RunStore {
   private _contents: ContentsReader;
   private _listings = new Map<string, { at: number; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
   private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
+  private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun }>();
+  private _liveFiles = new Map<string, { modified: string; summary: MetricSummaryFile }>();
   private _indexes = new Map<string, { key: string; index: Promise<ParsedIndex | undefined> }>();
   private _entries = new Map<string, { entry: IndexEntry; read: FolderRead & { partial: true } }>();
   private _shown = new Map<string, HistoryRun>();
