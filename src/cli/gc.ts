@@ -11,6 +11,7 @@ import { GC_GRACE_MS, planGc, type GcItem, type GcPlan } from "../history/gc";
 import { listExperiments, runNumbers } from "../history/read";
 import { LAST_REMOVED_FILE, lastRemovedNumber, trashDir } from "../history/trash";
 import { writeAtomic } from "../sinks/file/atomic";
+import { moveLegacyFolders } from "../sinks/file/legacy";
 import { parseArgs } from "./args";
 import { type Command } from "./command";
 import { Progress } from "./progress";
@@ -99,6 +100,7 @@ export const command: Command = {
     const { flags } = parseArgs(args, { root: "string", "dry-run": "boolean", repair: "boolean", force: "boolean" });
     const root = storeRoot(flags.root);
     const dry = flags["dry-run"] === true;
+    if (!dry) moveLegacyFolders(root);
     const runs = listExperiments(root).reduce((n, e) => n + runNumbers(root, e).length, 0);
     const reading = new Progress("gc: reading runs", runs);
     let plan: GcPlan;

@@ -5,6 +5,7 @@ import { LabnoteError, didYouMean, formatBytes, textTable } from "../protocol";
 import { runDir } from "../history/read";
 import { diskUsage, trashedRuns } from "../history/trash";
 import { ensureDir } from "../sinks/file/atomic";
+import { moveLegacyFolders } from "../sinks/file/legacy";
 import { parseArgs } from "./args";
 import { type Command } from "./command";
 import { formatStart } from "./ls";
@@ -26,6 +27,7 @@ export const command: Command = {
   run(args) {
     const { flags, positional } = parseArgs(args, { root: "string" });
     const root = storeRoot(flags.root);
+    moveLegacyFolders(root);
     const trashed = trashedRuns(root);
     if (positional.length === 0) {
       if (trashed.length === 0) {

@@ -1,5 +1,5 @@
 /**
- * `labnote rm <run-id>…`: moves runs into the store's trash (`<root>/.trash/<experiment>/<number>`),
+ * `labnote rm <run-id>…`: moves runs into the store's trash (`<root>/_labnote/trash/<experiment>/<number>`),
  * where `labnote restore` finds them again and `labnote gc` empties them. A running run whose
  * process is alive is refused.
  */
@@ -10,13 +10,14 @@ import { findRun, type FoundRun } from "../history/ids";
 import { processAlive } from "../history/read";
 import { diskUsage, trashDir } from "../history/trash";
 import { ensureDir } from "../sinks/file/atomic";
+import { moveLegacyFolders } from "../sinks/file/legacy";
 import { parseArgs } from "./args";
 import { UsageError, type Command } from "./command";
 import { ROOT_OPTION, storeRoot } from "./store";
 
 const usage = `Usage: labnote rm <run-id>… [--root DIR]
 
-Moves runs into the store's trash (<root>/.trash/). They leave labnote ls and the panel at once;
+Moves runs into the store's trash (<root>/_labnote/trash/). They leave labnote ls and the panel at once;
 labnote restore <run-id> brings one back; labnote gc empties the trash and frees the blobs,
 session logs and snapshots nothing else refers to. A run still running is refused.
 
@@ -41,6 +42,7 @@ export const command: Command = {
     const { flags, positional } = parseArgs(args, { root: "string" });
     if (positional.length === 0) throw new UsageError("name the runs to remove, e.g. labnote rm mnist/3 mnist/4");
     const root = storeRoot(flags.root);
+    moveLegacyFolders(root);
     // Every id is checked before anything moves: a typo in the third id leaves the first two alone.
     const runs = [...new Map(positional.map((id) => findRun(root, id)).map((r) => [r.id, r])).values()];
     for (const r of runs) {

@@ -1,7 +1,7 @@
 /** Paths of the store on this machine, and where the command line finds a store. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BLOBS_DIR, EXPERIMENT_FILE, LabnoteError, didYouMean } from "../protocol";
+import { EXPERIMENT_FILE, LEGACY_FOLDERS, STORE_DIR, LabnoteError, didYouMean } from "../protocol";
 
 /** The default store root, beside the notebook (the working directory); LABNOTE_DIR overrides. */
 export function defaultRoot(): string {
@@ -41,7 +41,7 @@ export function looksLikeStore(dir: string): boolean {
   } catch {
     return false;
   }
-  return entries.some((e) => e.isDirectory() && (e.name === BLOBS_DIR || (!e.name.startsWith(".") && fs.existsSync(path.join(dir, e.name, EXPERIMENT_FILE)))));
+  return entries.some((e) => e.isDirectory() && (e.name === STORE_DIR || e.name === LEGACY_FOLDERS[0][0] || (!e.name.startsWith(".") && fs.existsSync(path.join(dir, e.name, EXPERIMENT_FILE)))));
 }
 
 function isDir(p: string): boolean {

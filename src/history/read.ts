@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ANNOTATIONS_FILE, EXPERIMENT_FILE, LabnoteError, RUN_FILES, checkSegment, isRunFolder, parseAnnotations, parseRunRecord, storeError, withAnnotations, withEffectiveStatus, type Annotations, type RunRecord } from "../protocol";
+import { ANNOTATIONS_FILE, EXPERIMENT_FILE, LabnoteError, RUN_FILES, checkSegment, isExperimentFolder, isRunFolder, parseAnnotations, parseRunRecord, storeError, withAnnotations, withEffectiveStatus, type Annotations, type RunRecord } from "../protocol";
 
 /** A run folder whose record could not be read. */
 export interface Unreadable {
@@ -145,7 +145,7 @@ export function listExperiments(root: string): string[] {
   try {
     return fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith(".") && fs.existsSync(path.join(root, d.name, EXPERIMENT_FILE)))
+      .filter((d) => d.isDirectory() && isExperimentFolder(d.name) && fs.existsSync(path.join(root, d.name, EXPERIMENT_FILE)))
       .map((d) => d.name)
       .sort();
   } catch {

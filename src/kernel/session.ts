@@ -2,7 +2,7 @@
  * The session log of a tslab kernel: every cell the kernel executes, kept in memory from the
  * moment the log starts (the kernel's first cell when `labnote install` registered the kernel
  * with its preload, else the cell that first imported labnote), and written under a store root
- * once a run with lineage capture starts there (`<root>/.sessions/<id>.jsonl`, sources as
+ * once a run with lineage capture starts there (`<root>/_labnote/sessions/<id>.jsonl`, sources as
  * blobs). Nothing is written for a session that never starts such a run.
  *
  * The log lives on globalThis, so the preload's copy of labnote and the notebook's copy share it.

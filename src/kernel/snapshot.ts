@@ -1,6 +1,6 @@
 /**
  * `exp.exportNotebook()` in a kernel: the saved notebook file, outputs included, stored once by
- * its hash under `<root>/.snapshots/`, and beside it the links file naming the runs of this
+ * its hash under `<root>/_labnote/snapshots/`, and beside it the links file naming the runs of this
  * kernel session under that root. The browser writes the same files; no run.json is touched.
  */
 import * as fs from "node:fs";

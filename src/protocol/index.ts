@@ -24,5 +24,7 @@ export * from "./suggest";
 export * from "./diff";
 export * from "./query";
 export * from "./compare";
+export * from "./code";
+export * from "./reproduce";
 export * from "./annotations";
 export * from "./experiment-index";

@@ -4,9 +4,12 @@
  * ```
  * <root>/<experiment>/experiment.json
  * <root>/<experiment>/<number>/run.json, metrics.csv, histograms.jsonl, output.log, env.json, sources.json, artifacts/…, checkpoints/…
- * <root>/.blobs/<sha256[0:2]>/<sha256>   sources, cells and resources, stored once by content
- * <root>/.trash/<experiment>/<number>/   runs removed by `labnote rm`, restorable until `labnote gc`
+ * <root>/_labnote/blobs/<sha256[0:2]>/<sha256>   sources, cells and resources, stored once by content
+ * <root>/_labnote/sessions/, snapshots/         session logs and notebook snapshots (protocol/session.ts)
+ * <root>/_labnote/trash/<experiment>/<number>/  runs removed by `labnote rm`, restorable until `labnote gc`
  * ```
+ * The store's own folders sit under one visible folder, `_labnote`, so that the browser can read
+ * them through the contents API (which refuses hidden paths); no experiment may take that name.
  */
 
 /** The files of a run's folder. */
@@ -22,11 +25,36 @@ export const RUN_FILES = {
 /** An experiment's own file, beside its runs. */
 export const EXPERIMENT_FILE = "experiment.json";
 
-/** The folder of content-addressed blobs under the root. */
-export const BLOBS_DIR = ".blobs";
+/** The store's own folder under the root: blobs, session logs, snapshots, the trash. */
+export const STORE_DIR = "_labnote";
 
-/** Runs removed with `labnote rm`, until `labnote gc` empties it: `<root>/.trash/<experiment>/<number>/`. */
-export const TRASH_DIR = ".trash";
+/** The folder of content-addressed blobs under the root. */
+export const BLOBS_DIR = `${STORE_DIR}/blobs`;
+
+/** Runs removed with `labnote rm`, until `labnote gc` empties it: `<root>/_labnote/trash/<experiment>/<number>/`. */
+export const TRASH_DIR = `${STORE_DIR}/trash`;
+
+/** The folder of session logs under the root (format in protocol/session.ts). */
+export const SESSIONS_DIR = `${STORE_DIR}/sessions`;
+
+/** The folder of notebook snapshots under the root (format in protocol/session.ts). */
+export const SNAPSHOTS_DIR = `${STORE_DIR}/snapshots`;
+
+/**
+ * Where stores written before the `_labnote` folder kept its parts (hidden folders the browser
+ * cannot read), and where they live now. Writers move them on first use (`moveLegacyFolders`).
+ */
+export const LEGACY_FOLDERS: ReadonlyArray<readonly [string, string]> = [
+  [".blobs", BLOBS_DIR],
+  [".sessions", SESSIONS_DIR],
+  [".snapshots", SNAPSHOTS_DIR],
+  [".trash", TRASH_DIR],
+];
+
+/** True for a folder under the root that may be an experiment's: not hidden, not the store's own. */
+export function isExperimentFolder(name: string): boolean {
+  return !name.startsWith(".") && name !== STORE_DIR;
+}
 
 /** A run folder's name is its number: 1, 2, … (no leading zeros). */
 export function isRunFolder(name: string): boolean {

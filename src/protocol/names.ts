@@ -1,5 +1,6 @@
 /** Names that become folder and file names in the store: what is refused, and why. */
 import { LabnoteError } from "./errors";
+import { STORE_DIR } from "./layout";
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -18,6 +19,8 @@ export function checkSegment(kind: string, name: unknown): string {
       `Invalid ${kind} name ${JSON.stringify(name)}`,
       "it must not contain / or \\ or start with a dot; use letters, digits, - and _",
     );
+  if (name === STORE_DIR)
+    throw new LabnoteError("INVALID_NAME", `Invalid ${kind} name ${JSON.stringify(name)}`, `"${STORE_DIR}" is the store's own folder (blobs, sessions, snapshots, trash); choose another name`);
   return name;
 }
 

@@ -2,20 +2,15 @@
  * The session log: every cell a kernel executed in one session, in execution order, as
  * append-only JSON lines, and the snapshots of a notebook saved into the history.
  * ```
- * <root>/.sessions/<session-id>.jsonl     header line, then one line per executed cell
- * <root>/.snapshots/<sha256>.ipynb         a notebook as saved, outputs included
- * <root>/.snapshots/<sha256>.links.json    {"format":1,"notebook","session","time","runs":[…]}
+ * <root>/_labnote/sessions/<session-id>.jsonl     header line, then one line per executed cell
+ * <root>/_labnote/snapshots/<sha256>.ipynb         a notebook as saved, outputs included
+ * <root>/_labnote/snapshots/<sha256>.links.json    {"format":1,"notebook","session","time","runs":[…]}
  * ```
  * A cell's source is stored once as a blob (`blobPath(sha256)`). A run's lineage is entries
  * `[0, to)` of its session's log. Readers ignore a torn last line.
  */
 import { isPlainObject } from "./json";
-
-/** The folder of session logs under the root. */
-export const SESSIONS_DIR = ".sessions";
-
-/** The folder of notebook snapshots under the root. */
-export const SNAPSHOTS_DIR = ".snapshots";
+import { SESSIONS_DIR, SNAPSHOTS_DIR } from "./layout";
 
 /** The session log format this version writes. */
 export const SESSION_FORMAT = 1;

@@ -1,7 +1,7 @@
 /**
  * The panel's Export notebook button: real JupyterLab, real tslab kernel, Chromium. The notebook
  * is saved first (so the snapshot holds what the person sees, outputs included), the kernel
- * stores it under the store's `.snapshots/` with the links to this session's runs, and a second
+ * stores it under the store.s snapshots folder with the links to this session's runs, and a second
  * click stores nothing new.
  */
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { command, launchBrowser, openNotebook, openPanel, repo, setRightSidebarWidth, startLab, writeNotebook, type Lab } from "./lab";
+import { SESSIONS_DIR, SNAPSHOTS_DIR } from "../../src/protocol";
 
 const SHOTS = path.join(repo, "screenshots");
 
@@ -55,7 +56,7 @@ describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
     mkdirSync(SHOTS, { recursive: true });
     await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-export-notebook-light.png") });
 
-    const dir = path.join(lab.root, "experiments", ".snapshots");
+    const dir = path.join(lab.root, "experiments", SNAPSHOTS_DIR);
     const files = readdirSync(dir).sort();
     assert.equal(files.length, 2, files.join(", "));
     const ipynb = path.join(dir, files.find((f) => f.endsWith(".ipynb"))!);
@@ -67,9 +68,9 @@ describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
     assert.deepEqual(links.runs, ["exported/1"]);
     assert.match(links.notebook, /exported\.ipynb$/);
     // The export's own request is not in the session log.
-    const sessions = readdirSync(path.join(lab.root, "experiments", ".sessions"));
+    const sessions = readdirSync(path.join(lab.root, "experiments", SESSIONS_DIR));
     assert.equal(sessions.length, 1);
-    assert.doesNotMatch(readFileSync(path.join(lab.root, "experiments", ".sessions", sessions[0]), "utf8"), /exportNotebook/);
+    assert.doesNotMatch(readFileSync(path.join(lab.root, "experiments", SESSIONS_DIR, sessions[0]), "utf8"), /exportNotebook/);
     const before = statSync(ipynb).mtimeMs;
 
     // Again with nothing changed: same snapshot, nothing new written.

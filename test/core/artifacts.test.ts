@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import * as aq from "arquero";
 import { experiment, isLabnoteError } from "../../src";
 import { tempDir } from "./tmp";
+import { BLOBS_DIR, STORE_DIR } from "../../src/protocol";
 
 const python = [path.resolve(__dirname, "../../.venv/bin/python"), "python3"].find((p) => {
   try {
@@ -99,7 +100,7 @@ describe("save and load", () => {
     }
     await run.save({ ok: 1 }, "plots/one");
     await run.end();
-    assert.deepEqual(fs.readdirSync(root).sort(), [".blobs", "a"].filter((x) => fs.existsSync(path.join(root, x))));
+    assert.deepEqual(fs.readdirSync(root).sort(), [STORE_DIR, "a"].filter((x) => fs.existsSync(path.join(root, x))));
     assert.ok(fs.existsSync(path.join(root, "a/1/artifacts/plots/one.json")));
     assert.ok(!fs.existsSync(path.join(root, "x.json")));
     await assert.rejects(experiment("../evil", { root }), /Invalid experiment name/);
@@ -146,7 +147,7 @@ describe("save and load", () => {
     const [r1, r2] = await exp.history();
     assert.equal(r1.resources[0].sha256, r2.resources[0].sha256);
     assert.equal(r1.resources[0].path, data);
-    const blobs = fs.readdirSync(path.join(root, ".blobs"), { recursive: true }).filter((f) => String(f).length > 10);
+    const blobs = fs.readdirSync(path.join(root, BLOBS_DIR), { recursive: true }).filter((f) => String(f).length > 10);
     assert.equal(blobs.length, 1);
   });
 });

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { experiment } from "../../src";
 import { tempDir } from "./tmp";
+import { BLOBS_DIR } from "../../src/protocol";
 
 function project(): string {
   const dir = tempDir("labnote-proj-");
@@ -33,7 +34,7 @@ describe("capture", () => {
     const files = again.sources().map((s) => s.path).sort();
     assert.deepEqual(files, ["package.json", "src/model.js", "src/train.ts"]);
     assert.equal(again.sources().find((s) => s.path === "src/train.ts")!.text(), "export const lr = 0.1;\n");
-    const blobs = fs.readdirSync(path.join(root, ".blobs"), { recursive: true }).filter((f) => String(f).length > 10);
+    const blobs = fs.readdirSync(path.join(root, BLOBS_DIR), { recursive: true }).filter((f) => String(f).length > 10);
     assert.equal(blobs.length, 3, "each distinct file stored once across both runs");
     fs.writeFileSync(path.join(dir, "src/train.ts"), "export const lr = 0.2;\n");
     await (await exp.start()).end();

@@ -25,8 +25,8 @@ describe("session log format", () => {
     assert.deepEqual(log.problems, ["line 2 is not valid JSON"]);
   });
 
-  it("puts logs under .sessions and refuses an id that is not a file name", () => {
-    assert.equal(sessionLogPath("abc-1"), ".sessions/abc-1.jsonl");
+  it("puts logs under the sessions folder and refuses an id that is not a file name", () => {
+    assert.equal(sessionLogPath("abc-1"), "_labnote/sessions/abc-1.jsonl");
     assert.throws(() => sessionLogPath("../x"));
   });
 

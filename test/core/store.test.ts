@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { experiment, isLabnoteError } from "../../src";
+import { BLOBS_DIR, LEGACY_FOLDERS, SESSIONS_DIR, STORE_DIR, blobPath } from "../../src/protocol";
 import { pointsOf, tempDir } from "./tmp";
 
 const TSX = ["--import", "tsx"];
@@ -176,3 +177,28 @@ describe("SIGINT in plain Node", () => {
 });
 
 void execFileSync;
+
+describe("the store's own folder", () => {
+  it("moves the hidden folders of an older store into _labnote/ on first write, merging what is already there", async () => {
+    const root = tempDir();
+    const sha = "ab".padEnd(64, "0");
+    for (const [old] of LEGACY_FOLDERS) fs.mkdirSync(path.join(root, old), { recursive: true });
+    fs.mkdirSync(path.join(root, ".blobs", "ab"), { recursive: true });
+    fs.writeFileSync(path.join(root, ".blobs", "ab", sha), "old source");
+    fs.writeFileSync(path.join(root, ".sessions", "s1.jsonl"), "{}\n");
+    fs.mkdirSync(path.join(root, BLOBS_DIR, "cd"), { recursive: true });
+    fs.writeFileSync(path.join(root, BLOBS_DIR, "cd", "cd".padEnd(64, "1")), "new source");
+    const exp = await experiment("moved", { root, capture: false });
+    const run = await exp.start();
+    await run.end();
+    assert.equal(fs.readFileSync(path.join(root, blobPath(sha)), "utf8"), "old source");
+    assert.equal(fs.readFileSync(path.join(root, blobPath("cd".padEnd(64, "1"))), "utf8"), "new source");
+    assert.ok(fs.existsSync(path.join(root, SESSIONS_DIR, "s1.jsonl")));
+    assert.deepEqual(fs.readdirSync(root).sort(), [STORE_DIR, "moved"]);
+  });
+
+  it("refuses an experiment named like the store's own folder", async () => {
+    const root = tempDir();
+    await assert.rejects(experiment(STORE_DIR, { root, capture: false }), (e: unknown) => isLabnoteError(e) && e.code === "INVALID_NAME" && /store's own folder/.test(e.message));
+  });
+});

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { MIME, type RunPayload } from "../../src/protocol";
+import { MIME, blobPath, type RunPayload } from "../../src/protocol";
 import { contentBytes, displays, KernelSession, ofType, repoRoot, streamText, type JupyterMessage } from "../helpers";
 
 function cards(messages: readonly JupyterMessage[]): RunPayload[] {
@@ -50,7 +50,7 @@ describe("labnote in a tslab cell", { timeout: 300_000 }, () => {
     assert.equal(rec.cells[0].ok, true);
     assert.ok(rec.cells[0].executionCount > 0);
     assert.equal(rec.notebook, path.join(dir, "cells.ipynb"));
-    const blob = path.join(dir, "experiments/.blobs", rec.cells[0].sha256.slice(0, 2), rec.cells[0].sha256);
+    const blob = path.join(dir, "experiments", blobPath(rec.cells[0].sha256));
     assert.equal(fs.readFileSync(blob, "utf8"), code);
     const cs = cards(r.messages);
     assert.equal(cs[0].status, "running");

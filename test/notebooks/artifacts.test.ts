@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { experiment } from "../../src";
 import {
+import { blobPath } from "../../src/protocol";
   cards,
   cellIndex,
   cellText,
@@ -168,7 +169,7 @@ describe("notebooks/artifacts.ipynb", () => {
     assert.equal(record.resources.length, 1);
     const [resource] = record.resources;
     assert.ok(resource.path.endsWith("points.csv"));
-    const blob = fs.readFileSync(path.join(nb.root, ".blobs", resource.sha256.slice(0, 2), resource.sha256), "utf8");
+    const blob = fs.readFileSync(path.join(nb.root, blobPath(resource.sha256)), "utf8");
     assert.equal(blob, "x,y,label\n0.1,1.2,a\n0.7,-0.3,b\n");
     assert.equal(resource.size, blob.length);
   });

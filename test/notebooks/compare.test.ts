@@ -72,7 +72,7 @@ describe("exp.compare, exp.best and the labnote command on a notebook's store", 
     assert.match(r.out, /^▸ \[\d+\] lineage\.ipynb · ok · /m);
     assert.match(r.out, /failed: .*a cell that fails/);
     assert.match(r.out, /w -= \(run\.config\.lr \/ 2\)/);
-    assert.match(r.out, /^  snapshot   .*\.snapshots\/[0-9a-f]{64}\.ipynb \(.*lineage\.ipynb, /m);
+    assert.match(r.out, /^  snapshot   .*_labnote\/snapshots\/[0-9a-f]{64}\.ipynb \(.*lineage\.ipynb, /m);
     assert.doesNotMatch(r.out, /s3cr3t/, "the ignored cell stays out");
     const json = JSON.parse(labnote("show", "lineage/1", "--root", nb.root, "--json").out);
     assert.equal(json.code.source, "lineage");

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { executeNotebook, repoRoot, venvPython, type ExecutedNotebook, type JupyterMessage } from "../helpers";
-import { MIME, type ProgressPayload, type RunPayload, type TablePayload } from "../../src/protocol";
+import { MIME, blobPath, type ProgressPayload, type RunPayload, type TablePayload } from "../../src/protocol";
 import type { RunRecord } from "../../src/protocol";
 import { readMetricPoints } from "../../src/history/metrics";
 
@@ -171,7 +171,7 @@ export function metricCounts(root: string, experiment: string, n: number): Recor
 
 /** The text of a blob of the store (cell sources, resources). */
 export function readBlob(root: string, sha256: string): string {
-  return fs.readFileSync(path.join(root, ".blobs", sha256.slice(0, 2), sha256), "utf8");
+  return fs.readFileSync(path.join(root, blobPath(sha256)), "utf8");
 }
 
 /** Runs a Python snippet in the project's `.venv` (NumPy is there) and parses its JSON output. */

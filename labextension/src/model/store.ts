@@ -20,6 +20,7 @@ import {
   type IndexEntry,
   type ParsedIndex,
   downsample,
+  isExperimentFolder,
   isRunFolder,
   parseMetricsCsv,
   parseMetricsIndex,
@@ -139,7 +140,7 @@ export class RunStore {
     const dir = await this._list(this.root);
     if (!dir.ok) return dir;
     const experiments = dir.entries
-      .filter((e) => e.type === "directory" && !e.name.startsWith("."))
+      .filter((e) => e.type === "directory" && isExperimentFolder(e.name))
       .sort((a, b) => Date.parse(b.last_modified) - Date.parse(a.last_modified))
       .map((e) => e.name);
     return { ok: true, experiments };
@@ -493,7 +494,8 @@ export function sameNotebook(recorded: string | undefined, path: string): boolea
   return a === b || a.endsWith(`/${b}`);
 }
 
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Run `fn` over `items`, at most `limit` at a time. */
+export async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]);

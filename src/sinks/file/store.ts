@@ -7,6 +7,7 @@ import { inside } from "../../history/paths";
 import { runNumbers } from "../../history/read";
 import { lastRemovedNumber } from "../../history/trash";
 import { ensureDir, writeAtomic } from "./atomic";
+import { moveLegacyFolders } from "./legacy";
 import { FileSink } from "./sink";
 
 /**
@@ -19,6 +20,7 @@ export class FileStore implements ExperimentStorage {
 
   constructor(root: string) {
     this.root = path.resolve(root);
+    moveLegacyFolders(this.root);
   }
 
   /** The folder of an experiment (its name checked: it never leaves the root). */
