@@ -15,6 +15,7 @@ import { LabIcon } from "@jupyterlab/ui-components";
 import { LiveRuns } from "./model/live";
 import { runRegistry } from "./model/registry";
 import { DEFAULT_ROOT, Stores } from "./model/stores";
+import { StoreEditor } from "./model/edits";
 import { ExperimentsPanel } from "./panel";
 import { parseRunRecord } from "./protocol";
 
@@ -149,6 +150,10 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
             describe: () => {
               const loc = stores.locate(where());
               return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
+            },
+            editor: () => {
+              const loc = stores.locate(where());
+              return loc.path === undefined ? undefined : new StoreEditor(app.serviceManager.contents, loc.path);
             },
           });
           widget = new MainAreaWidget({ content });
