@@ -28,3 +28,4 @@ export * from "./code";
 export * from "./reproduce";
 export * from "./annotations";
 export * from "./experiment-index";
+export * from "./system";

@@ -3,7 +3,7 @@
  * metric's last/min/max), the column chooser's order (keys that vary first), sorting and
  * grouping. Unit-tested; the widget only renders what these return.
  */
-import { formatNumber, type MetricSummary } from "../protocol";
+import { formatNumber, isSystemMetric, type MetricSummary } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { baseColumns, configColumn, configDiff, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
 import { configText } from "../views/dom";
@@ -55,11 +55,6 @@ function firstLine(notes: string | undefined): string {
   if (!notes) return "";
   const line = notes.split("\n", 1)[0];
   return line.length > 80 || line.length < notes.length ? `${line.slice(0, 80)}…` : line;
-}
-
-/** Metrics the run's process sampled itself (`system/cpu`, `system/rss_mb`, …), kept apart from the user's. */
-export function isSystemMetric(name: string): boolean {
-  return name.startsWith("system/");
 }
 
 /**
