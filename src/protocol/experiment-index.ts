@@ -155,6 +155,11 @@ export interface IndexPlan {
   read: ListedRun[];
 }
 
+/** Whether an entry still describes its run folder, last modified at `mtime` (ms; `slack` as in {@link planIndexRead}). */
+export function entryCurrent(entry: IndexEntry, mtime: number, slack = 0): boolean {
+  return !(mtime > entry.mtime + slack);
+}
+
 /**
  * Split the listed run folders into those the index describes as they are now and those to
  * read. An entry counts only for a folder that exists (a run moved to the trash is gone, whatever
@@ -166,7 +171,7 @@ export function planIndexRead(listed: readonly ListedRun[], index: ParsedIndex |
   const read: ListedRun[] = [];
   for (const f of listed) {
     const e = index?.entries.get(f.number);
-    if (e && !(f.mtime > e.mtime + slack)) current.push(e);
+    if (e && entryCurrent(e, f.mtime, slack)) current.push(e);
     else read.push(f);
   }
   return { current, read };

@@ -15,6 +15,7 @@ import {
   parseAnnotations,
   parseIndex,
   planIndexRead,
+  entryCurrent,
   withAnnotations,
   type Annotations,
   type IndexEntry,
@@ -281,8 +282,14 @@ export class RunStore {
       if (!dir.ok) continue;
       // The most recently changed folders only: a notebook runs a few runs at a time, and this
       // must not read a whole sweep of fresh folders before History does.
+      // A folder the index describes as it is now, ended, is no running run: it is not read.
+      const index = await this._index(PathExt.join(this.root, name), name, dir.entries);
+      const ended = (e: Contents.IModel) => {
+        const entry = index?.entries.get(Number(e.name));
+        return entry !== undefined && entry.record.status !== "running" && entryCurrent(entry, Date.parse(e.last_modified), 1);
+      };
       const recent = dir.entries
-        .filter((e) => e.type === "directory" && isRunFolder(e.name) && now - Date.parse(e.last_modified) < window)
+        .filter((e) => e.type === "directory" && isRunFolder(e.name) && now - Date.parse(e.last_modified) < window && !ended(e))
         .sort((a, b) => Date.parse(b.last_modified) - Date.parse(a.last_modified) || Number(b.name) - Number(a.name))
         .slice(0, RUNNING_SCAN);
       await eachLimited(recent, 8, async (f) => {
