@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     const expDir = path.join(lab.root, "experiments", "big");
     compactIndex(expDir, "big");
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    // Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper.
+    await page.addInitScript("window.__name = window.__name || ((f) => f);");
     const indexed: number[] = [];
     const baseline: number[] = [];
     let requests = { indexed: 0, baseline: 0 };

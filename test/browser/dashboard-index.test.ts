@@ -111,6 +111,8 @@ describe("the dashboard over the experiment index", { timeout: 900_000 }, () => 
     mkdirSync(SHOTS, { recursive: true });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    // Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper.
+    await page.addInitScript("window.__name = window.__name || ((f) => f);");
     page.on("request", (r) => {
       if (r.url().includes("/api/contents/")) contentsGets.push(decodeURIComponent(new URL(r.url()).pathname));
     });

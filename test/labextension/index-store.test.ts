@@ -77,6 +77,28 @@ describe("the browser's store reader and the experiment index", () => {
     assert.ok(contents.gets.includes("experiments/exp/30/run.json"));
   });
 
+  it("answers quick reads from the index alone, without listing 10,000 folders, and sees a run that just started", async () => {
+    const base = tempDir();
+    const root = path.join(base, "experiments");
+    await makeRuns(root, 5);
+    const contents = diskContents(base);
+    const store = new RunStore(contents, "experiments");
+    const quick = await store.runs("exp", alive, Date.now(), { quick: true });
+    assert.ok(quick.ok);
+    assert.equal(quick.checked, false);
+    assert.equal(quick.runs.length, 5);
+    assert.ok(!contents.gets.includes("experiments/exp"), `no listing: ${contents.gets.join(", ")}`);
+    const full = await store.runs("exp", alive);
+    assert.ok(full.ok && full.checked);
+    // A run started since the listing: in the index from its start, so a quick read shows it.
+    const exp = await experiment("exp", { root, capture: false });
+    const run = await exp.start({ name: "new one" });
+    const seen = await store.runs("exp", alive, Date.now(), { quick: true });
+    assert.ok(seen.ok);
+    assert.deepEqual(seen.runs.slice(0, 1).map((r) => [r.record.name, r.record.status]), [["new one", "running"]]);
+    await run.end();
+  });
+
   it("fetches only the run folders that changed since their entry or have none, with their annotations; a damaged index costs requests, not runs", async () => {
     const base = tempDir();
     const root = path.join(base, "experiments");

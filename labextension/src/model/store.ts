@@ -101,7 +101,7 @@ export interface Liveness {
 export type ExperimentsResult = { ok: true; experiments: string[] } | { ok: false; failure: ReadFailure };
 
 /** An experiment's readable runs, newest number first, and the run folders that could not be read. */
-export type RunsResult = { ok: true; runs: HistoryRun[]; unreadable: UnreadableRun[] } | { ok: false; failure: ReadFailure };
+export type RunsResult = { ok: true; runs: HistoryRun[]; unreadable: UnreadableRun[]; checked?: boolean } | { ok: false; failure: ReadFailure };
 
 /** A contents-API error as a person reads it; 404 means the path does not exist yet. */
 export function readFailure(e: unknown): ReadFailure {
@@ -149,22 +149,36 @@ export class RunStore {
 
   /**
    * Every run of `experiment`: the readable ones, newest number first, and the unreadable ones
-   * with their reason. Read through the experiment's index (one or two requests for all runs):
+   * with their reason. Read through the experiment's index (a couple of requests for all runs):
    * only the run folders the index does not describe as they are now have their record fetched.
+   *
+   * A folder listing of 10,000 runs takes the Jupyter server seconds; `quick` answers without a
+   * new one: from the index and the last listing this reader saw (new runs are in the index from
+   * their start), and says `checked: false`. A call without `quick` lists the folder and answers
+   * for every run folder on disk (`checked: true`).
    */
-  async runs(experiment: string, live: Liveness, now = Date.now()): Promise<RunsResult> {
+  async runs(experiment: string, live: Liveness, now = Date.now(), options: { quick?: boolean } = {}): Promise<RunsResult> {
     const expPath = PathExt.join(this.root, experiment);
-    const dir = await this._list(expPath);
-    if (!dir.ok) return dir;
-    const folders = dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name));
-    const index = await this._index(expPath, experiment, dir.entries);
+    let dir: { ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure } | undefined;
+    if (options.quick) dir = this._seen.get(expPath);
+    else {
+      dir = await this._list(expPath);
+      if (!dir.ok) return dir;
+      this._seen.set(expPath, dir);
+    }
+    // A quick read asks the index files themselves: the last listing may be old.
+    const index = await this._index(expPath, experiment, !options.quick && dir?.ok ? dir.entries : undefined);
+    if (dir === undefined && index === undefined) {
+      // Nothing seen yet and no index: only a listing can say what is there.
+      return this.runs(experiment, live, now);
+    }
+    const folders = dir?.ok ? dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name)) : [];
     const byNumber = new Map(folders.map((f) => [Number(f.name), f]));
+    const listed = folders.map((f) => ({ number: Number(f.name), mtime: Date.parse(f.last_modified) }));
+    // Runs the index knows that the last listing did not show (started since): as the index says.
+    if (options.quick && index) for (const e of index.entries.values()) if (!byNumber.has(e.number)) listed.push({ number: e.number, mtime: e.mtime });
     // The listing's times are milliseconds of a finer time: 1 ms of slack keeps a current entry current.
-    const plan = planIndexRead(
-      folders.map((f) => ({ number: Number(f.name), mtime: Date.parse(f.last_modified) })),
-      index,
-      1,
-    );
+    const plan = planIndexRead(listed, index, 1);
     const runs: HistoryRun[] = [];
     const unreadable: UnreadableRun[] = [];
     for (const e of plan.current) runs.push(this._effective(this._fromEntry(PathExt.join(expPath, String(e.number)), e), live, now));
@@ -178,7 +192,7 @@ export class RunStore {
     runs.sort((a, b) => b.record.number - a.record.number);
     unreadable.sort((a, b) => b.number - a.number);
     this.lastLoad = { fromIndex: plan.current.length, fetched: plan.read.length, damaged: index?.damaged ?? 0 };
-    return { ok: true, runs, unreadable };
+    return { ok: true, runs, unreadable, checked: !options.quick };
   }
 
   /** How the last {@link runs} call read its experiment. */
@@ -233,9 +247,15 @@ export class RunStore {
     return out;
   }
 
-  /** The experiment's index (index.jsonl and index-log.jsonl), fetched again only when a file changed. */
-  private async _index(expPath: string, experiment: string, entries: readonly Contents.IModel[]): Promise<ParsedIndex | undefined> {
-    const files = [INDEX_FILES.index, INDEX_FILES.log].map((name) => entries.find((e) => e.name === name && e.type === "file"));
+  /**
+   * The experiment's index (index.jsonl and index-log.jsonl), fetched again only when a file
+   * changed: known from the folder's listing when there is one, else from each file's model.
+   */
+  private async _index(expPath: string, experiment: string, entries: readonly Contents.IModel[] | undefined): Promise<ParsedIndex | undefined> {
+    const names = [INDEX_FILES.index, INDEX_FILES.log];
+    const files = entries
+      ? names.map((name) => entries.find((e) => e.name === name && e.type === "file"))
+      : await Promise.all(names.map((name) => this._contents.get(PathExt.join(expPath, name), { content: false }).catch(() => undefined)));
     if (!files[0] && !files[1]) return undefined;
     const key = files.map((f) => (f ? `${f.last_modified}/${f.size ?? ""}` : "-")).join("|");
     const hit = this._indexes.get(expPath);
@@ -478,6 +498,8 @@ export class RunStore {
   private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
   private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun }>();
   private _liveFiles = new Map<string, { modified: string; summary: MetricSummaryFile }>();
+  /** The last listing of each experiment's folder (what `quick` reads are planned against). */
+  private _seen = new Map<string, { ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }>();
   private _indexes = new Map<string, { key: string; index: Promise<ParsedIndex | undefined> }>();
   private _entries = new Map<string, { entry: IndexEntry; read: FolderRead & { partial: true } }>();
   private _shown = new Map<string, HistoryRun>();

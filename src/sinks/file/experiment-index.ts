@@ -26,17 +26,18 @@ const LOCK = ".index.lock";
 let rotations = 0;
 
 /**
- * Append the entry of the run in `runFolder` (its record as written at its end) to its
- * experiment's index log, then compact when the log has grown. The entry carries the folder's
- * modification time now, so it must be called once the folder holds everything the run wrote.
+ * Append the entry of the run in `runFolder` (its record as just written: at its start, so that
+ * readers find a new run without listing every folder, and at its end) to its experiment's index
+ * log, then (with `compact`) compact when the log has grown. The entry carries the folder's
+ * modification time now: at the end it must be called once the folder holds everything the run wrote.
  * Never throws: the index is a cache, and a run must not fail for it (a warning says why).
  */
-export function indexRun(runFolder: string, record: RunRecord): void {
+export function indexRun(runFolder: string, record: RunRecord, compact = true): void {
   const expDir = path.dirname(runFolder);
   try {
     const mtime = fs.statSync(runFolder).mtimeMs;
     appendLine(path.join(expDir, INDEX_FILES.log), indexLine(record, mtime, readAnnotations(runFolder), (v) => recordJson(v)));
-    if (needsCompaction(expDir)) compactIndex(expDir, record.experiment);
+    if (compact && needsCompaction(expDir)) compactIndex(expDir, record.experiment);
   } catch (e) {
     warn(`could not update the index of ${expDir} (${e instanceof Error ? e.message : String(e)}); readers read the run folders instead`);
   }

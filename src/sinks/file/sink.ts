@@ -39,6 +39,8 @@ export class FileSink implements RunSink {
     writeAtomic(path.join(this.dir, RUN_FILES.env), recordJson({ host, git, dependencies }, 2) + "\n");
     if (sources) writeAtomic(path.join(this.dir, RUN_FILES.sources), recordJson(sources, 2) + "\n");
     this.writeRecord(run);
+    // The index hears of the run as it starts, so readers find it without listing every folder.
+    indexRun(this.dir, run.record(), false);
   }
 
   metrics(run: RunView, batch: MetricBatch[]): void {
