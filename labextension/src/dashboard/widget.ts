@@ -234,28 +234,38 @@ export class Dashboard extends Widget {
   }
 
   private async _tick(): Promise<void> {
-    if (this._ticking || !this.isVisible) return;
+    if (!this.isVisible) return;
     const store = this._source.store();
     if (!store) return;
+    const now = Date.now();
+    // The run folders' listing about every second, less often when listing is slow (a very large
+    // experiment), in the background: it never holds up the live values below.
+    if (!this._listing && now - this._reloadedAt >= Math.max(RELOAD_MS, 5 * this._reloadCost)) {
+      this._listing = true;
+      store.forget();
+      void this._read(store, false)
+        .then(async (read) => {
+          this._reloadedAt = Date.now();
+          this._reloadCost = this._reloadedAt - now;
+          if (read) await this._applyLive(store, read.runs, read.unreadable);
+        })
+        .finally(() => (this._listing = false));
+    }
+    if (this._ticking) return;
     this._ticking = true;
     try {
-      const now = Date.now();
-      let runs = this._runs;
-      // The indexes every tick (new runs are in them from their start); the run folders' listing
-      // about every second, less often when listing is slow (a very large experiment).
-      const full = now - this._reloadedAt >= Math.max(RELOAD_MS, 5 * this._reloadCost);
-      if (full) store.forget();
-      const read = await this._read(store, !full);
-      if (full) {
-        this._reloadedAt = Date.now();
-        this._reloadCost = this._reloadedAt - now;
-      }
-      if (read) runs = read.runs;
-      const live = await Promise.all(runs.map((r) => (r.record.status === "running" ? store.live(r) : r)));
-      if (live.length !== this._runs.length || live.some((r, i) => r !== this._runs[i])) this._apply(live, this._unreadable);
+      // The indexes every tick (new runs are in them from their start), running runs' summaries.
+      const read = await this._read(store, true, false);
+      if (read) await this._applyLive(store, read.runs, read.unreadable);
     } finally {
       this._ticking = false;
     }
+  }
+
+  /** Show `runs` with running runs' values from their summary files, when anything changed. */
+  private async _applyLive(store: RunStore, runs: DashboardRun[], unreadable: number): Promise<void> {
+    const live = await Promise.all(runs.map((r) => (r.record.status === "running" ? store.live(r) : r)));
+    if (live.length !== this._runs.length || live.some((r, i) => r !== this._runs[i]) || unreadable !== this._unreadable) this._apply(live, unreadable);
   }
 
   /** The ticked runs, in table order. */
@@ -286,13 +296,13 @@ export class Dashboard extends Widget {
     this._reloadedAt = Date.now();
     this._reloadCost = this._reloadedAt - started;
     // Running runs' values as their summary files have them now (their run.json lags by seconds).
-    const live = await Promise.all(read.runs.map((r) => (r.record.status === "running" ? store.live(r) : r)));
-    this._apply(live, read.unreadable);
+    await this._applyLive(store, read.runs, read.unreadable);
   }
 
   /** The experiments and the runs of the chosen one (or all), or undefined when a newer read started. */
-  private async _read(store: RunStore, quick: boolean): Promise<{ runs: DashboardRun[]; unreadable: number } | undefined> {
-    const token = ++this._readToken;
+  private async _read(store: RunStore, quick: boolean, supersede = true): Promise<{ runs: DashboardRun[]; unreadable: number } | undefined> {
+    // A full read supersedes every read before it; a tick's quick read only answers if nothing newer started.
+    const token = supersede ? ++this._readToken : this._readToken;
     const listed = await store.experiments();
     const experiments = listed.ok ? [...listed.experiments].sort() : [];
     const current = this._experiment.value || ALL;
@@ -523,6 +533,7 @@ export class Dashboard extends Widget {
   private readonly _trash: TrashView;
   private _timer = 0;
   private _ticking = false;
+  private _listing = false;
   private _reloadedAt = 0;
   private _reloadCost = 0;
   private _readToken = 0;

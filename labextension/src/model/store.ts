@@ -443,10 +443,12 @@ export class RunStore {
   private _list(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
     const now = Date.now();
     const hit = this._listings.get(path);
-    if (hit && now - hit.at < LISTING_REUSE_MS) return hit.result;
-    const result = this._fetchList(path);
-    this._listings.set(path, { at: now, result });
-    return result;
+    // Reused while in flight and for a moment after it came (a listing of 10,000 folders is slow).
+    if (hit && (hit.at === undefined || now - hit.at < LISTING_REUSE_MS)) return hit.result;
+    const entry: { at: number | undefined; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> } = { at: undefined, result: this._fetchList(path) };
+    void entry.result.then(() => (entry.at = Date.now()));
+    this._listings.set(path, entry);
+    return entry.result;
   }
 
   private async _fetchList(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
@@ -494,7 +496,7 @@ export class RunStore {
   }
 
   private _contents: ContentsReader;
-  private _listings = new Map<string, { at: number; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
+  private _listings = new Map<string, { at: number | undefined; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
   private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
   private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun }>();
   private _liveFiles = new Map<string, { modified: string; summary: MetricSummaryFile }>();
