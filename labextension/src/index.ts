@@ -5,6 +5,7 @@
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, MainAreaWidget } from "@jupyterlab/apputils";
+import { CodeEditor, IEditorServices } from "@jupyterlab/codeeditor";
 import { ILauncher } from "@jupyterlab/launcher";
 import { Dashboard } from "./dashboard/widget";
 import { PathExt } from "@jupyterlab/coreutils";
@@ -37,13 +38,29 @@ export const labnoteIcon = new LabIcon({
     "</g></svg>",
 });
 
+/** A run's cell source shown in JupyterLab's own editor, read-only, highlighted as TypeScript. */
+function sourceInEditor(editors: IEditorServices): (host: HTMLElement, source: string) => { dispose(): void } {
+  const mimeType = editors.mimeTypeService.getMimeTypeByLanguage({ name: "typescript", file_extension: ".ts" });
+  return (host, source) => {
+    const model = new CodeEditor.Model({ mimeType });
+    model.sharedModel.setSource(source);
+    const editor = editors.factoryService.newInlineEditor({ host, model, config: { readOnly: true, lineNumbers: false } });
+    return {
+      dispose: () => {
+        editor.dispose();
+        model.dispose();
+      },
+    };
+  };
+}
+
 const panelPlugin: JupyterFrontEndPlugin<void> = {
   id: `${PACKAGE}:panel`,
   description: "The Experiments panel: live runs of the active notebook's kernel and their history on disk.",
   autoStart: true,
   requires: [INotebookTracker, IDocumentManager],
-  optional: [ILayoutRestorer, ISettingRegistry],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, docManager: IDocumentManager, restorer: ILayoutRestorer | null, settings: ISettingRegistry | null) => {
+  optional: [ILayoutRestorer, ISettingRegistry, IEditorServices],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, docManager: IDocumentManager, restorer: ILayoutRestorer | null, settings: ISettingRegistry | null, editors: IEditorServices | null) => {
     const contents = app.serviceManager.contents;
     const stores = new Stores(contents);
     runRegistry.reader = async (path) => {
@@ -54,7 +71,19 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
         return undefined;
       }
     };
-    const panel = new ExperimentsPanel({ docManager, contents, stores, openDashboard: () => void app.commands.execute(CommandIDs.openDashboard) });
+    const panel = new ExperimentsPanel({
+      docManager,
+      contents,
+      stores,
+      openDashboard: () => void app.commands.execute(CommandIDs.openDashboard),
+      renderSource: editors ? sourceInEditor(editors) : undefined,
+      notebooks: () => {
+        const open: NotebookPanel[] = [];
+        tracker.forEach((nb) => void open.push(nb));
+        return open;
+      },
+      activate: (widget) => app.shell.activateById(widget.id),
+    });
     panel.title.icon = labnoteIcon;
     app.shell.add(panel, "right", { rank: 300 });
     restorer?.add(panel, "labnote-experiments");

@@ -10,12 +10,14 @@ import type { NotebookPanel } from "@jupyterlab/notebook";
 import type { Contents, Kernel } from "@jupyterlab/services";
 import type { Message } from "@lumino/messaging";
 import { Panel, Widget } from "@lumino/widgets";
+import { CodeReader, type ReadCode } from "./model/code";
 import type { LiveRun, LiveRuns } from "./model/live";
 import { runRegistry } from "./model/registry";
 import type { HistoryRun, Liveness } from "./model/store";
 import type { StoreLocation, Stores } from "./model/stores";
 import { artifactAction, downloadName } from "./views/artifacts";
 import type { ArtifactHandler } from "./views/card";
+import type { CellTarget, SourceRenderer } from "./views/code";
 import { CompareView } from "./views/compare";
 import { RunDetail } from "./views/detail";
 import { h, setText } from "./views/dom";
@@ -24,6 +26,7 @@ import { HistoryTable } from "./views/history";
 import { LiveView } from "./views/live";
 import { storeMessage } from "./views/messages";
 import { seriesRows } from "./views/series";
+import { startCell, type RunPayload, type RunRecord } from "./protocol";
 
 /** What the panel needs from JupyterLab. */
 export interface ExperimentsPanelOptions {
@@ -32,6 +35,25 @@ export interface ExperimentsPanelOptions {
   stores: Stores;
   /** Opens the experiments dashboard (the History's Dashboard button). */
   openDashboard?: () => void;
+  /** Shows source code read-only in JupyterLab's editor (plain text without it). */
+  renderSource?: SourceRenderer;
+  /** The open notebooks, to show a run's cell in its notebook. */
+  notebooks?: () => NotebookPanel[];
+  /** Brings a widget to the front. */
+  activate?: (widget: Widget) => void;
+}
+
+/** A cell to show in its notebook: its execution count, the notebook's path or name, and its source when known. */
+interface CellToShow {
+  executionCount: number;
+  notebook?: string;
+  source?: string;
+}
+
+/** True when the notebook at `path` (relative to the server root) is the one `named` (a path, absolute or relative, or a file name). */
+function sameNotebook(path: string, named: string): boolean {
+  const n = named.replace(/\\/g, "/");
+  return n === path || n.endsWith(`/${path}`) || (!n.includes("/") && PathExt.basename(path) === n);
 }
 
 const liveness: Liveness = { dead: (id) => runRegistry.isDead(id) };
@@ -82,13 +104,16 @@ export class ExperimentsPanel extends Panel {
     const artifacts = this._artifactHandler();
     this._header = new PanelHeader();
     this._hint = h("div", { class: "jp-labnote-hint", hidden: "" });
-    this._live = new LiveView(artifacts);
+    this._options = options;
+    const onOrigin = (p: RunPayload) => this._showOrigin(p);
+    this._live = new LiveView(artifacts, onOrigin);
     this._liveBox = new Widget({ node: h("div", { class: "jp-labnote-panel-body jp-labnote-live-box" }, [this._hint, this._live.node]) });
     this._table = new HistoryTable();
     this._table.dashboardRequested.connect(() => options.openDashboard?.());
     this._compare = new CompareView();
-    this._detail = new RunDetail(artifacts);
-    this._historyBox = new Widget({ node: h("div", { class: "jp-labnote-panel-body jp-labnote-history-box" }, [this._table.node, this._compare.node, this._detail.node]) });
+    this._detail = new RunDetail(artifacts, options.renderSource, onOrigin);
+    this._notice = h("div", { class: "jp-labnote-notice", hidden: "" });
+    this._historyBox = new Widget({ node: h("div", { class: "jp-labnote-panel-body jp-labnote-history-box" }, [this._notice, this._table.node, this._compare.node, this._detail.node]) });
     this.addWidget(this._header);
     this.addWidget(this._liveBox);
     this.addWidget(this._historyBox);
@@ -105,6 +130,9 @@ export class ExperimentsPanel extends Panel {
     });
     this._table.selectionChanged.connect((_, runs) => void this._showCompare(runs));
     this._table.opened.connect((_, run) => void this._openRun(run));
+    this._table.originClicked.connect((_, run) => this._showRunOrigin(run.record));
+    this._detail.code.openRequested.connect(() => void this._openAsNotebook());
+    this._detail.code.cellClicked.connect((_, c: CellTarget) => void this._showCell(c));
     this._setTab("live");
     this._renderAll();
   }
@@ -318,15 +346,138 @@ export class ExperimentsPanel extends Panel {
       return;
     }
     const token = ++this._compareToken;
-    const series = await Promise.all(
-      runs.slice(0, 10).map(async (run) => ({ run, metrics: [...(await store.series(run))].map(([name, s]) => ({ name, rows: seriesRows(run.id, s) })) })),
-    );
-    if (token === this._compareToken) this._compare.show(series);
+    // Oldest first: the code diff reads from the earlier run to the later.
+    const shown = runs.slice(0, 10).sort((a, b) => a.record.startTime - b.record.startTime || a.record.number - b.record.number);
+    const reader = this._codeReader(store.root);
+    const [series, codes] = await Promise.all([
+      Promise.all(shown.map(async (run) => ({ run, metrics: [...(await store.series(run))].map(([name, s]) => ({ name, rows: seriesRows(run.id, s) })) }))),
+      Promise.all(shown.map((run) => reader.code(run.record).catch(() => undefined))),
+    ]);
+    if (token === this._compareToken) this._compare.show(series, codes);
   }
 
   private async _openRun(run: HistoryRun): Promise<void> {
     const store = this._location().store;
-    if (store) this._detail.show(await store.payload(run, this._notebookDir()));
+    if (!store) return;
+    const token = ++this._detailToken;
+    this._shownRun = run;
+    const payload = await store.payload(run, this._notebookDir());
+    if (token !== this._detailToken) return;
+    this._detail.show(payload);
+    this._detail.showCode(undefined, true);
+    let code: ReadCode | undefined;
+    try {
+      code = await this._codeReader(store.root).code(run.record);
+    } catch {
+      code = undefined;
+    }
+    if (token === this._detailToken) this._detail.showCode(code);
+  }
+
+  private _codeReader(root: string): CodeReader {
+    if (this._code?.root !== root) this._code = new CodeReader(this._contents, root);
+    return this._code;
+  }
+
+  /** Say something for a few seconds above History (what a click could not do). */
+  private _notify(text: string): void {
+    setText(this._notice, text);
+    this._notice.hidden = false;
+    clearTimeout(this._noticeTimer);
+    this._noticeTimer = setTimeout(() => (this._notice.hidden = true), 6000);
+  }
+
+  /**
+   * Open as notebook: build the notebook that reproduces the shown run (the export's, from the
+   * store alone), write it beside the current notebook (never over a file that is not an
+   * earlier reproduction of the same run) and open it.
+   */
+  private async _openAsNotebook(): Promise<void> {
+    const run = this._shownRun;
+    const store = this._location().store;
+    const view = this._detail.code;
+    if (!run || !store) return;
+    view.setOpenState("Writing the reproduction notebook…", "busy");
+    try {
+      const others: RunRecord[] = [];
+      if (run.record.lineage) {
+        const listed = await store.experiments();
+        for (const e of listed.ok ? listed.experiments : []) {
+          const runs = await store.runs(e, liveness);
+          if (runs.ok) others.push(...runs.runs.map((r) => r.record));
+        }
+      }
+      const notebook = await this._codeReader(store.root).reproduction(run.record, others);
+      const dir = this._notebookDir();
+      const base = `${run.record.experiment}-${run.record.number}.reproduce`;
+      let path = "";
+      for (let i = 1; i < 100 && !path; i++) {
+        const candidate = PathExt.join(dir, `${base}${i === 1 ? "" : `-${i}`}.ipynb`);
+        let existing: unknown;
+        try {
+          existing = (await this._contents.get(candidate, { content: true, type: "notebook" })).content;
+        } catch {
+          path = candidate; // not there yet
+          break;
+        }
+        const reproduces = (existing as { metadata?: { labnote?: { reproduces?: unknown } } } | null)?.metadata?.labnote?.reproduces;
+        if (reproduces === run.record.id) path = candidate;
+      }
+      if (!path) throw new Error(`every name ${base}….ipynb in ${dir || "the root"} is taken`);
+      await this._contents.save(path, { type: "notebook", format: "json", content: notebook });
+      this._docManager.openOrReveal(path);
+      view.setOpenState(`Wrote ${PathExt.basename(path)} and opened it.`, "done");
+    } catch (e) {
+      view.setOpenState(`Open as notebook failed: ${e instanceof Error ? e.message : String(e)}`, "error");
+    }
+  }
+
+  /** A run's "from" clicked in History: the cell that started it. */
+  private _showRunOrigin(record: RunRecord): void {
+    const cell = startCell(record);
+    if (!cell) {
+      this._notify(`${record.id} was not started from a notebook cell.`);
+      return;
+    }
+    void this._showCell({ executionCount: cell.executionCount, notebook: record.notebook ?? cell.notebook });
+  }
+
+  /** A card's "from" clicked: `nb.ipynb [7]`; the shown run's record says more when it is that run. */
+  private _showOrigin(p: RunPayload): void {
+    const shown = this._shownRun;
+    if (shown && shown.id === p.id) return this._showRunOrigin(shown.record);
+    const m = /^(.*?)\s*\[(\d+)\]$/.exec(p.origin ?? "");
+    if (!m) {
+      this._notify(`${p.id} was not started from a notebook cell.`);
+      return;
+    }
+    void this._showCell({ executionCount: Number(m[2]), notebook: m[1] === "cell" ? undefined : m[1] });
+  }
+
+  /** Scroll the notebook to the cell with that execution count (or, once run again, that source), when it is open. */
+  private async _showCell(target: CellToShow): Promise<void> {
+    const open = this._options.notebooks?.() ?? [];
+    const current = this._notebook;
+    const named = target.notebook;
+    const nb = (named === undefined ? current : [current, ...open].find((n) => n && sameNotebook(n.context.path, named))) ?? undefined;
+    const label = `[${target.executionCount}]`;
+    if (!nb) {
+      this._notify(`Open ${named ? PathExt.basename(named) : "its notebook"} to see cell ${label}.`);
+      return;
+    }
+    const cells = nb.content.widgets;
+    let i = cells.findIndex((c) => c.model.type === "code" && (c.model as unknown as { executionCount: number | null }).executionCount === target.executionCount);
+    if (i < 0 && target.source !== undefined) i = cells.findIndex((c) => c.model.sharedModel.getSource() === target.source);
+    if (i < 0) {
+      this._notify(`Cell ${label} is no longer in ${PathExt.basename(nb.context.path)} (run again or edited since).`);
+      return;
+    }
+    this._options.activate?.(nb);
+    nb.content.activeCellIndex = i;
+    await nb.content.scrollToItem(i, "center");
+    const node = cells[i].node;
+    node.classList.add("jp-labnote-flash");
+    setTimeout(() => node.classList.remove("jp-labnote-flash"), 1500);
   }
 
   private _artifactHandler(): ArtifactHandler {
@@ -362,6 +513,12 @@ export class ExperimentsPanel extends Panel {
     };
   }
 
+  private _options: ExperimentsPanelOptions;
+  private _code: CodeReader | undefined;
+  private _shownRun: HistoryRun | undefined;
+  private _detailToken = 0;
+  private _notice: HTMLElement;
+  private _noticeTimer: ReturnType<typeof setTimeout> | undefined;
   private _docManager: IDocumentManager;
   private _contents: Contents.IManager;
   private _stores: Stores;

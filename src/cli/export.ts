@@ -182,11 +182,11 @@ function exportToTensorBoard(root: string, records: RunRecord[], out: string | u
   const progress = new Progress("tensorboard", total);
   for (const r of records) {
     if (r.status === "running") {
-      console.error(`labnote export: skipped run ${r.id}: it is still running (the tensorboard option writes a running run live)`);
+      progress.say(`labnote export: skipped run ${r.id}: it is still running (the tensorboard option writes a running run live)`, "stderr");
       continue;
     }
     const done = exportTensorBoard(runDir(root, r.experiment, r.number), r, out, (n) => progress.tick(n));
-    console.log(`${r.id}: ${done.points} points, ${done.histograms} histograms → ${done.dir}`);
+    progress.say(`${r.id}: ${done.points} points, ${done.histograms} histograms → ${done.dir}`);
   }
   progress.end();
   return 0;

@@ -21,7 +21,8 @@ const usage = `Usage: labnote gc [--dry-run] [--repair] [--force] [--root DIR]
 
 Frees what no kept run needs: empties the trash (labnote rm), and removes the blobs no kept run
 or kept session log refers to, the session logs no kept run names whose kernel is gone, and the
-snapshots linked to no kept run. Files written in the last ${GC_GRACE_MS / 60_000} minutes are kept (a running
+snapshots linked to no kept run, and the temporary files (.<name>.<pid>.<n>.tmp) that a
+killed process left in run and experiment folders. Files written in the last ${GC_GRACE_MS / 60_000} minutes are kept (a running
 kernel may be about to refer to them).
 
 Options:
@@ -78,11 +79,11 @@ function remove(items: readonly GcItem[], progress: Progress): void {
 function report(plan: GcPlan, dry: boolean): string[] {
   const out: string[] = [];
   const would = dry ? "would free" : "freed";
-  const parts = [part(plan.trash, "run in the trash", "runs in the trash"), part(plan.blobs, "blob"), part(plan.sessions, "session log"), part(plan.snapshots, "snapshot")].filter(Boolean);
-  const bytes = total(plan.trash) + total(plan.blobs) + total(plan.sessions) + total(plan.snapshots);
+  const parts = [part(plan.trash, "run in the trash", "runs in the trash"), part(plan.blobs, "blob"), part(plan.sessions, "session log"), part(plan.snapshots, "snapshot"), part(plan.temps, "temporary file")].filter(Boolean);
+  const bytes = total(plan.trash) + total(plan.blobs) + total(plan.sessions) + total(plan.snapshots) + total(plan.temps);
   out.push(parts.length ? `gc: ${would} ${formatBytes(bytes)}: ${parts.join(", ")}` : `gc: nothing to free in ${plan.root}`);
   if (dry) {
-    for (const [label, items] of [["run in the trash", plan.trash], ["blob", plan.blobs], ["session log", plan.sessions], ["snapshot", plan.snapshots]] as const) {
+    for (const [label, items] of [["run in the trash", plan.trash], ["blob", plan.blobs], ["session log", plan.sessions], ["snapshot", plan.snapshots], ["temporary file", plan.temps]] as const) {
       for (const x of items.slice(0, LIST)) out.push(`  ${label} ${x.name} (${formatBytes(x.bytes)})`);
       if (items.length > LIST) out.push(`  … and ${items.length - LIST} more ${label}s`);
     }
@@ -94,7 +95,7 @@ function report(plan: GcPlan, dry: boolean): string[] {
 /** `labnote gc`. */
 export const command: Command = {
   name: "gc",
-  summary: "empty the trash and free blobs, session logs and snapshots no run refers to (--repair: mark dead runs died)",
+  summary: "empty the trash and free blobs, session logs, snapshots no run refers to and killed writes' temporary files (--repair: mark dead runs died)",
   usage,
   run(args) {
     const { flags } = parseArgs(args, { root: "string", "dry-run": "boolean", repair: "boolean", force: "boolean" });
@@ -119,7 +120,7 @@ export const command: Command = {
       if (plan.repairs.length === 0) console.log("no run to repair: every record that says running has a live process");
     } else if (plan.repairs.length) console.error(`labnote gc: ${count(plan.repairs.length, "run")} show${plan.repairs.length === 1 ? "s" : ""} as died but ${plan.repairs.length === 1 ? "its" : "their"} record says running; labnote gc --repair writes died into ${plan.repairs.length === 1 ? "it" : "them"}`);
     if (!dry) {
-      const items = [...plan.trash, ...plan.sessions, ...plan.snapshots, ...plan.blobs];
+      const items = [...plan.trash, ...plan.sessions, ...plan.snapshots, ...plan.blobs, ...plan.temps];
       const removing = new Progress("gc: removing", items.length);
       try {
         // The numbers of the runs removed stay taken (see lastRemovedNumber).
@@ -131,6 +132,7 @@ export const command: Command = {
         remove(plan.sessions, removing);
         remove(plan.snapshots, removing);
         remove(plan.blobs, removing);
+        remove(plan.temps, removing);
       } finally {
         removing.end();
       }

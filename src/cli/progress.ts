@@ -41,6 +41,16 @@ export class Progress {
     this.shown = true;
   }
 
+  /**
+   * Print a line while the bar may be drawn: the bar is erased first and drawn again at the next
+   * tick, so that lines and bar never share a row. `out` is stdout (default) or stderr.
+   */
+  say(line: string, out: "stdout" | "stderr" = "stdout"): void {
+    this.end();
+    this.drawn = -Infinity;
+    (out === "stdout" ? console.log : console.error)(line);
+  }
+
   /** The work is over: erase the bar. */
   end(): void {
     if (this.shown) this.stream.write("\r\x1b[K");

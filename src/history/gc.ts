@@ -6,7 +6,9 @@
  *   kept session log names;
  * - session logs that no kept run's lineage names and whose kernel is gone (a log of a live
  *   kernel on this host, or of another host, is kept);
- * - snapshots whose links name no kept run.
+ * - snapshots whose links name no kept run;
+ * - temporary files a killed process left while writing a file atomically (`.<name>.<pid>.<n>.tmp`
+ *   in a run's folder, its metrics folder or an experiment's folder), once the process is gone.
  * Nothing written in the last {@link GC_GRACE_MS} is freed (a running kernel may be about to
  * refer to it); when a kept run's record cannot be read, what it refers to is unknown, so no
  * blob is freed unless the caller forces it.
@@ -14,7 +16,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BLOBS_DIR, RUN_FILES, SESSIONS_DIR, SNAPSHOTS_DIR, isPlainObject, parseSessionLog, parseSnapshotLinks, type RunRecord } from "../protocol";
+import { BLOBS_DIR, METRICS_DIR, RUN_FILES, SESSIONS_DIR, SNAPSHOTS_DIR, isPlainObject, parseSessionLog, parseSnapshotLinks, type RunRecord } from "../protocol";
 import { listExperiments, pidAlive, readRunRecord, runNumbers } from "./read";
 import { diskUsage, trashedRuns } from "./trash";
 
@@ -47,6 +49,8 @@ export interface GcPlan {
   blobs: GcItem[];
   sessions: GcItem[];
   snapshots: GcItem[];
+  /** Temporary files of atomic writes whose process is gone. */
+  temps: GcItem[];
   kept: { blobs: number; blobBytes: number; sessions: number; snapshots: number };
   /** Run folders whose record cannot be read (their references are unknown). */
   unreadable: { id: string; reason: string }[];
@@ -91,6 +95,20 @@ function runReferences(dir: string, record: RunRecord | undefined, into: Set<str
     for (const f of sources.files) if (isPlainObject(f) && typeof f.sha256 === "string") into.add(f.sha256);
 }
 
+/** A temporary file of an atomic write (`writeAtomic`): `.<name>.<pid>.<n>.tmp`; its pid. */
+const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+/** The stale temporary files in `dir`: old, and their writer is not a live process here. */
+function staleTemps(dir: string, old: (p: string, st?: fs.Stats) => boolean, into: GcItem[]): void {
+  for (const e of entries(dir)) {
+    const m = e.isFile() ? TEMP.exec(e.name) : null;
+    if (!m) continue;
+    const file = path.join(dir, e.name);
+    const st = stat(file);
+    if (old(file, st) && !pidAlive(Number(m[1]))) into.push({ path: file, name: path.relative(dir, file), bytes: st?.size ?? 0 });
+  }
+}
+
 /**
  * Work out what gc may free under `root`.
  * @example const plan = planGc(root); plan.blobs.length
@@ -104,13 +122,22 @@ export function planGc(root: string, options: { now?: number; force?: boolean; o
   const namedSessions = new Set<string>();
   const unreadable: { id: string; reason: string }[] = [];
   const repairs: GcRepair[] = [];
+  const temps: GcItem[] = [];
+  const tempsIn = (dir: string, label: string) => {
+    const found: GcItem[] = [];
+    staleTemps(dir, old, found);
+    for (const t of found) temps.push({ ...t, name: `${label}/${t.name}` });
+  };
 
   for (const experiment of listExperiments(root)) {
+    tempsIn(path.join(root, experiment), experiment);
     for (const n of runNumbers(root, experiment)) {
       options.onRun?.();
       const id = `${experiment}/${n}`;
       const dir = path.join(root, experiment, String(n));
       keptIds.add(id);
+      tempsIn(dir, id);
+      tempsIn(path.join(dir, METRICS_DIR), `${id}/${METRICS_DIR}`);
       const r = readRunRecord(root, experiment, n, now);
       if (!r.ok) {
         // A folder made a moment ago is a run starting: the grace period covers what it writes.
@@ -158,7 +185,8 @@ export function planGc(root: string, options: { now?: number; force?: boolean; o
   const snapshots: GcItem[] = [];
   let keptSnapshots = 0;
   const snapDir = path.join(root, SNAPSHOTS_DIR);
-  const snapFiles = entries(snapDir).filter((e) => e.isFile());
+  tempsIn(snapDir, SNAPSHOTS_DIR);
+  const snapFiles = entries(snapDir).filter((e) => e.isFile() && !TEMP.test(e.name));
   const linked = new Set<string>();
   for (const e of snapFiles) {
     if (!e.name.endsWith(".links.json")) continue;
@@ -215,6 +243,7 @@ export function planGc(root: string, options: { now?: number; force?: boolean; o
     blobs,
     sessions,
     snapshots,
+    temps,
     kept: { blobs: keptBlobs, blobBytes: keptBlobBytes, sessions: keptSessions, snapshots: keptSnapshots },
     unreadable,
     blobsHeld,

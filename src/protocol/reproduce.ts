@@ -125,10 +125,13 @@ function describeRun(r: Reproduction, kind: "notebook" | "script"): string {
   return lines.join("\n");
 }
 
+/** The package the generated code imports (text in a notebook, not an import of this module). */
+const PACKAGE = "labnote";
+
 /** The code that pins the seeds, as a statement. */
 function pinStatement(remade: readonly RemadeRun[]): string {
   const pins = remade.map((x) => `  { experiment: ${JSON.stringify(x.experiment)}, name: ${JSON.stringify(x.name)}, seed: ${x.seed} },`);
-  return [`(await import("labnote")).pinSeeds([`, ...pins, `]);`].join("\n");
+  return [`(await import(${JSON.stringify(PACKAGE)})).pinSeeds([`, ...pins, `]);`].join("\n");
 }
 
 /** A failed cell as Markdown text. */

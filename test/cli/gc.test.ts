@@ -247,6 +247,22 @@ describe("labnote rm, restore and gc", () => {
     assert.equal(written.length, 5);
     assert.equal(written[1], "\rgc [############------------]  50% 2 / 4\x1b[K");
     assert.equal(written[4], "\r\x1b[K");
+    // A line printed while the bar is up: the bar is erased first and drawn again at the next tick.
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    written.length = 0;
+    const again = new Progress("tb", 4, { stream: tty, now: () => 1000 });
+    try {
+      again.tick();
+      again.say("run a/1: done");
+      again.tick();
+    } finally {
+      console.log = log;
+    }
+    assert.deepEqual(lines, ["run a/1: done"]);
+    assert.equal(written[1], "\r\x1b[K", "erased before the line");
+    assert.match(written[2], /^\rtb \[#+-+\]  50% 2 \/ 4/, "drawn again at once after it");
     const piped: string[] = [];
     const quiet = new Progress("gc", 4, { stream: { isTTY: false, write: (s: string) => piped.push(s) } });
     quiet.tick(4);
@@ -257,5 +273,38 @@ describe("labnote rm, restore and gc", () => {
     if (withTty.status === 0) assert.match(withTty.stdout, /gc: reading runs \[#+-*\]/);
     const pipedRun = labnote("gc", "--dry-run", "--root", root);
     assert.doesNotMatch(pipedRun.err + pipedRun.out, /\[#|\r/);
+  });
+});
+
+describe("labnote gc and the temporary files of killed writes", () => {
+  it("removes a killed process's .<name>.<pid>.<n>.tmp files once they are old, and keeps a live writer's and fresh ones", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-cli-gc-tmp-"));
+    const root = path.join(dir, "experiments");
+    try {
+      const exp = await experiment("tmp", { root, capture: false });
+      await exp.run((run) => run.log("loss", 1));
+      await whenWritten();
+      const run = path.join(root, "tmp", "1");
+      const dead = deadPid();
+      const stale = [path.join(run, `.metrics.csv.${dead}.7.tmp`), path.join(run, "metrics", `.0.json.${dead}.1.tmp`), path.join(root, "tmp", `.experiment.json.${dead}.2.tmp`)];
+      const live = path.join(run, `.run.json.${process.pid}.3.tmp`);
+      for (const f of [...stale, live]) fs.writeFileSync(f, "half a file");
+      age(root);
+      const fresh = path.join(run, `.metrics.csv.${dead}.9.tmp`);
+      fs.writeFileSync(fresh, "being written");
+      const dry = labnote("gc", "--dry-run", "--root", root);
+      assert.equal(dry.code, 0, dry.err);
+      assert.match(dry.out, /would free .*3 temporary files/);
+      assert.match(dry.out, /temporary file tmp\/1\/\.metrics\.csv\.\d+\.7\.tmp/);
+      const r = labnote("gc", "--root", root);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /freed .*3 temporary files/);
+      for (const f of stale) assert.ok(!fs.existsSync(f), f);
+      assert.ok(fs.existsSync(live), "a live process's file stays");
+      assert.ok(fs.existsSync(fresh), "a fresh file stays");
+      assert.ok(fs.existsSync(path.join(run, "run.json")));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -28,6 +28,8 @@ export interface RunCardOptions {
   configOpen?: boolean;
   /** Prefix of the names under which redraw times and update latency are recorded (benchmarks). */
   timingName?: string;
+  /** Called when a person clicks where the run came from (`nb.ipynb [7]`): show that cell. */
+  onOrigin?: (p: RunPayload) => void;
 }
 
 interface MetricSlot {
@@ -52,6 +54,11 @@ export class RunCard {
     this._time = h("span", { class: "jp-labnote-card-time" });
     this._tags = h("span", { class: "jp-labnote-card-tags" });
     this._from = h("span", { class: "jp-labnote-card-from" });
+    const onOrigin = options.onOrigin;
+    if (onOrigin) {
+      this._from.classList.add("jp-labnote-clickable");
+      this._from.addEventListener("click", () => this._payload && this._payload.origin && onOrigin(this._payload));
+    }
     this._error = h("pre", { class: "jp-labnote-card-error", hidden: "" });
     this._charts = h("div", { class: "jp-labnote-card-charts" });
     this._empty = h("div", { class: "jp-labnote-card-empty", text: "No metrics logged yet." });
@@ -95,7 +102,7 @@ export class RunCard {
     setText(this._tags, p.tags.length ? p.tags.join(" · ") : "");
     const from = provenanceText(p);
     setText(this._from, from);
-    this._from.title = from ? `Started in ${p.origin ?? "a cell"}${p.rerunOf ? `; re-runs ${p.rerunOf}` : ""}` : "";
+    this._from.title = from ? `Started in ${p.origin ?? "a cell"}${p.rerunOf ? `; re-runs ${p.rerunOf}` : ""}${this._options.onOrigin && p.origin ? " (click: show the cell in the notebook)" : ""}` : "";
     this._updateTime(shown);
     if (p.error) {
       this._error.hidden = false;

@@ -1,8 +1,11 @@
 /**
  * The compare view: two or more ticked runs, their metrics overlaid (one chart per metric, one
- * colour per run) and the config keys where they differ.
+ * colour per run), the config keys where they differ and, beside them, how their code differs.
  */
+import type { ReadCode } from "../model/code";
 import type { HistoryRun } from "../model/store";
+import { diffCode } from "../protocol";
+import { codeDiffNode } from "./code";
 import { PALETTE } from "../theme";
 import { MetricChart } from "./chart";
 import { configDiff } from "./columns";
@@ -19,8 +22,8 @@ export interface ComparedRun {
 export class CompareView {
   readonly node = h("div", { class: "jp-labnote-compare", hidden: "" });
 
-  /** Show these runs (fewer than two hides the view). */
-  show(series: ComparedRun[]): void {
+  /** Show these runs (fewer than two hides the view), with their code when read (`codes[i]` is `series[i]`'s). */
+  show(series: ComparedRun[], codes: readonly (ReadCode | undefined)[] = []): void {
     this._disposeCharts();
     if (series.length < 2) {
       this.node.hidden = true;
@@ -46,7 +49,7 @@ export class CompareView {
       h("div", { class: "jp-labnote-section-title", text: `Comparing ${series.length} runs` }),
       legend,
       names.length ? charts : h("div", { class: "jp-labnote-hint", text: "These runs logged no metrics." }),
-      this._diffTable(series.map((s) => s.run)),
+      h("div", { class: "jp-labnote-compare-diffs" }, [this._diffTable(series.map((s) => s.run)), this._codeDiff(series.map((s) => s.run), codes)]),
     );
     // Charts are made once their hosts are in the page, so they start at the right width.
     names.forEach((name, i) => {
@@ -76,6 +79,17 @@ export class CompareView {
       ]),
     );
     return h("div", {}, [title, h("table", { class: "jp-labnote-table jp-labnote-diff" }, [h("thead", {}, [head]), h("tbody", {}, rows)])]);
+  }
+
+  private _codeDiff(runs: HistoryRun[], codes: readonly (ReadCode | undefined)[]): HTMLElement {
+    const first = codes[0];
+    if (!first) return h("div", { class: "jp-labnote-hint", text: codes.length ? "The first run's code could not be read." : "" });
+    const diffs = runs.slice(1).flatMap((r, i) => {
+      const code = codes[i + 1];
+      return code ? [diffCode({ record: runs[0].record, code: first }, { record: r.record, code })] : [];
+    });
+    const byId = new Map(runs.map((r) => [r.id, `#${r.record.number}`]));
+    return codeDiffNode(diffs, (id) => byId.get(id) ?? id);
   }
 
   private _disposeCharts(): void {

@@ -96,6 +96,11 @@ export class HistoryTable {
     return this._opened;
   }
 
+  /** A run's "from" (notebook [cell]) was clicked: show that cell in its notebook. */
+  get originClicked(): ISignal<this, HistoryRun> {
+    return this._originClicked;
+  }
+
   /** The ticked runs. */
   get selected(): HistoryRun[] {
     return this._runs.filter((r) => this._ticked.has(r.id));
@@ -262,6 +267,7 @@ export class HistoryTable {
       this._selectionChanged.emit(this.selected);
       return;
     }
+    if (target.closest("td.jp-labnote-from-col") && target.textContent) this._originClicked.emit(run);
     this._openedId = id;
     for (const row of this._tbody.querySelectorAll("tr.jp-labnote-current")) row.classList.remove("jp-labnote-current");
     tr.classList.add("jp-labnote-current");
@@ -296,4 +302,5 @@ export class HistoryTable {
   private readonly _dashboard: HTMLButtonElement;
   private _selectionChanged = new Signal<this, HistoryRun[]>(this);
   private _opened = new Signal<this, HistoryRun>(this);
+  private _originClicked = new Signal<this, HistoryRun>(this);
 }

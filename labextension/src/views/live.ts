@@ -3,7 +3,7 @@
  * newest first, and the selected run (by default the running one) as a card. Rows are keyed
  * by run id, so a busy run updates its row without rebuilding the list.
  */
-import { formatDuration, formatNumber } from "../protocol";
+import { formatDuration, formatNumber, type RunPayload } from "../protocol";
 import type { LiveRun } from "../model/live";
 import { recordTiming } from "../timing";
 import { RunCard, type ArtifactHandler } from "./card";
@@ -31,10 +31,10 @@ export function pickRun(runs: readonly LiveRun[], picked: string | undefined): L
 export class LiveView {
   readonly node: HTMLElement;
 
-  constructor(artifacts: ArtifactHandler) {
+  constructor(artifacts: ArtifactHandler, onOrigin?: (p: RunPayload) => void) {
     this._summary = h("div", { class: "jp-labnote-live-summary" });
     this._list = h("ul", { class: "jp-labnote-runs", role: "listbox" });
-    this._card = new RunCard({ artifacts, chartHeight: 110, configOpen: true, timingName: "panel" });
+    this._card = new RunCard({ artifacts, chartHeight: 110, configOpen: true, timingName: "panel", onOrigin });
     this._detail = h("div", { class: "jp-labnote-detail", hidden: "" }, [this._card.node]);
     this.node = h("div", { class: "jp-labnote-live" }, [this._summary, this._list, this._detail]);
   }
