@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { ANNOTATIONS_FILE, TRASH_DIR, parseAnnotations } from "../../src/protocol/index";
+import { ANNOTATIONS_FILE, TRASH_DIR, formatNumber, fromWire, parseAnnotations } from "../../src/protocol/index";
 import { compactIndex } from "../../src/sinks/file/experiment-index";
 import { writeRuns } from "./fixtures";
 import { command, launchBrowser, openNotebook, repo, setTheme, startCommand, startLab, writeNotebook, type Lab } from "./lab";
@@ -57,33 +57,39 @@ async function waitFile(file: string, timeout = 120_000): Promise<number> {
   return Date.now();
 }
 
-/** Watch a cell's text until it changed `times` times; the longest wait between two changes, in ms. */
-async function longestUpdateGap(page: Page, id: string, col: string, times: number): Promise<number> {
-  return page.evaluate(
-    ([sel, times]) =>
-      new Promise<number>((resolve, reject) => {
-        let last = document.querySelector(sel as string)?.textContent;
-        let at = performance.now();
-        let gap = 0;
-        let seen = 0;
-        const started = at;
-        const tick = () => {
-          const now = performance.now();
-          const text = document.querySelector(sel as string)?.textContent;
-          if (text !== last) {
-            if (seen > 0) gap = Math.max(gap, now - at);
-            seen++;
-            last = text;
-            at = now;
-            if (seen > (times as number)) return resolve(gap);
-          }
-          if (now - started > 30_000) return reject(new Error(`only ${seen} changes of ${sel} in 30 s`));
-          requestAnimationFrame(tick);
-        };
-        tick();
-      }),
-    [`${TABLE} tbody tr[data-id="${id}"] td[data-col="${col}"]`, times] as const,
-  );
+/**
+ * How long after the writer rewrote a run's loss summary on disk the dashboard shows its value:
+ * `samples` times, in ms (a value not shown within 3 s counts as 3000).
+ */
+async function displayLatency(page: Page, runDir: string, id: string, samples: number): Promise<number[]> {
+  const index = JSON.parse(readFileSync(path.join(runDir, "metrics", "index.json"), "utf8")) as { metrics: { id: number; name: string }[] };
+  const file = path.join(runDir, "metrics", `${index.metrics.find((m) => m.name === "loss")!.id}.json`);
+  const read = () => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const out: number[] = [];
+  let text = read();
+  while (out.length < samples) {
+    const end = Date.now() + 10_000;
+    let now = read();
+    while (now === text || now === "") {
+      if (Date.now() > end) throw new Error(`${file} did not change in 10 s`);
+      await new Promise((r) => setTimeout(r, 10));
+      now = read();
+    }
+    text = now;
+    const t0 = Date.now();
+    const want = formatNumber(fromWire(JSON.parse(now).last));
+    const shown = await page
+      .waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent === want, [`${TABLE} tbody tr[data-id="${id}"] td[data-col="metric:loss.last"]`, want] as const, { timeout: 3000, polling: 10 })
+      .then(() => true, () => false);
+    out.push(shown ? Date.now() - t0 : 3000);
+  }
+  return out;
 }
 
 describe("the dashboard over the experiment index", { timeout: 900_000 }, () => {
@@ -153,9 +159,10 @@ describe("the dashboard over the experiment index", { timeout: 900_000 }, () => 
     await page.selectOption(`${D} .jp-labnote-toolbar select.jp-labnote-select >> nth=0`, "notes", { timeout: 30_000 });
     await waitCount(page, 1);
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "running", `${TABLE} tbody tr[data-id="notes/1"] td[data-col="status"]`);
-    // Live from disk: loss.last changes about once a second (the summaries' rate), the kernel untouched.
-    const gap = await longestUpdateGap(page, "notes/1", "metric:loss.last", 3);
-    assert.ok(gap < 1600, `loss.last updated ${gap.toFixed(0)} ms apart at worst`);
+    // Live from disk, the kernel untouched: each value the writer puts in the summary file (about
+    // once a second) is on screen within a second.
+    const lat = (await displayLatency(page, runDir, "notes/1", 5)).sort((a, b) => a - b);
+    assert.ok(lat[2] < 1000, `shown ${lat.join(", ")} ms after the summary was written (median ≥ 1 s)`);
     await cell(page, "notes/1", "notes").click();
     const editor = page.locator(`${D} .jp-labnote-dashboard-annotate`);
     await editor.waitFor({ state: "visible" });
@@ -193,8 +200,8 @@ describe("the dashboard over the experiment index", { timeout: 900_000 }, () => 
     await page.locator(`${TABLE} tbody tr[data-id="notes/2"]`).waitFor({ state: "attached", timeout: 10_000 });
     const shownAfter = Date.now() - at;
     assert.ok(shownAfter < 2000, `the script's run showed ${shownAfter} ms after its run.json`);
-    const gap = await longestUpdateGap(page, "notes/2", "metric:loss.last", 2);
-    assert.ok(gap < 1600, `loss.last updated ${gap.toFixed(0)} ms apart at worst`);
+    const lat = (await displayLatency(page, path.join(store, "notes", "2"), "notes/2", 3)).sort((a, b) => a - b);
+    assert.ok(lat[1] < 1000, `shown ${lat.join(", ")} ms after the summary was written (median ≥ 1 s)`);
     await done;
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "completed", `${TABLE} tbody tr[data-id="notes/2"] td[data-col="status"]`, { timeout: 30_000 });
   });

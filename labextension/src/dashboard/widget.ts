@@ -5,7 +5,7 @@
  * counts and the group's best value, and rows ticked by checkbox (shift-click for a range).
  * The id and name columns stay in place while the rest scrolls sideways; only the rows in view
  * are in the page, so ten thousand runs scroll smoothly. Runs still running update from disk
- * about twice a second (their metric summaries), new runs appear within a second, whichever
+ * a few times a second (their metric summaries), new runs appear within a second, whichever
  * process writes them. Notes and tags are edited here (saved to each run's annotations.json),
  * and runs are deleted to the store's trash and restored from it.
  */
@@ -47,7 +47,7 @@ export interface DashboardSource {
 }
 
 /** How often running runs are read again from disk, in ms. */
-export const LIVE_MS = 500;
+export const LIVE_MS = 300;
 /** New and changed runs are looked for at least this often, in ms (less often while a reload is slow). */
 const RELOAD_MS = 1000;
 

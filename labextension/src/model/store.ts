@@ -159,7 +159,7 @@ export class RunStore {
    */
   async runs(experiment: string, live: Liveness, now = Date.now(), options: { quick?: boolean } = {}): Promise<RunsResult> {
     const expPath = PathExt.join(this.root, experiment);
-    let dir: { ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure } | undefined;
+    let dir: Listing | undefined;
     if (options.quick) dir = this._seen.get(expPath);
     else {
       dir = await this._list(expPath);
@@ -175,8 +175,11 @@ export class RunStore {
     const folders = dir?.ok ? dir.entries.filter((e) => e.type === "directory" && isRunFolder(e.name)) : [];
     const byNumber = new Map(folders.map((f) => [Number(f.name), f]));
     const listed = folders.map((f) => ({ number: Number(f.name), mtime: Date.parse(f.last_modified) }));
-    // Runs the index knows that the last listing did not show (started since): as the index says.
-    if (options.quick && index) for (const e of index.entries.values()) if (!byNumber.has(e.number)) listed.push({ number: e.number, mtime: e.mtime });
+    // Runs the index knows that the last listing did not show because they started since (their
+    // folder is newer than the experiment's folder as listed; a run deleted before it is not).
+    const listedAt = dir?.ok ? dir.modified : undefined;
+    if (options.quick && index)
+      for (const e of index.entries.values()) if (!byNumber.has(e.number) && (listedAt === undefined || e.mtime > listedAt)) listed.push({ number: e.number, mtime: e.mtime });
     // The listing's times are milliseconds of a finer time: 1 ms of slack keeps a current entry current.
     const plan = planIndexRead(listed, index, 1);
     const runs: HistoryRun[] = [];
@@ -440,22 +443,22 @@ export class RunStore {
   }
 
   /** A folder's listing; one listing serves every caller for a moment (History, the running-run scan and the experiment lookup each ask at page load). */
-  private _list(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+  private _list(path: string): Promise<Listing> {
     const now = Date.now();
     const hit = this._listings.get(path);
     // Reused while in flight and for a moment after it came (a listing of 10,000 folders is slow).
     if (hit && (hit.at === undefined || now - hit.at < LISTING_REUSE_MS)) return hit.result;
-    const entry: { at: number | undefined; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> } = { at: undefined, result: this._fetchList(path) };
+    const entry: { at: number | undefined; result: Promise<Listing> } = { at: undefined, result: this._fetchList(path) };
     void entry.result.then(() => (entry.at = Date.now()));
     this._listings.set(path, entry);
     return entry.result;
   }
 
-  private async _fetchList(path: string): Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> {
+  private async _fetchList(path: string): Promise<Listing> {
     try {
       const m = await this._contents.get(path, { content: true, type: "directory" });
       if (!Array.isArray(m.content)) return { ok: false, failure: { message: `${path || "."} is not a folder`, missing: false } };
-      return { ok: true, entries: m.content as Contents.IModel[] };
+      return { ok: true, entries: m.content as Contents.IModel[], modified: Date.parse(m.last_modified) };
     } catch (e) {
       return { ok: false, failure: readFailure(e) };
     }
@@ -496,18 +499,21 @@ export class RunStore {
   }
 
   private _contents: ContentsReader;
-  private _listings = new Map<string, { at: number | undefined; result: Promise<{ ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }> }>();
+  private _listings = new Map<string, { at: number | undefined; result: Promise<Listing> }>();
   private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
   private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun }>();
   private _liveFiles = new Map<string, { modified: string; summary: MetricSummaryFile }>();
   /** The last listing of each experiment's folder (what `quick` reads are planned against). */
-  private _seen = new Map<string, { ok: true; entries: Contents.IModel[] } | { ok: false; failure: ReadFailure }>();
+  private _seen = new Map<string, Listing>();
   private _indexes = new Map<string, { key: string; index: Promise<ParsedIndex | undefined> }>();
   private _entries = new Map<string, { entry: IndexEntry; read: FolderRead & { partial: true } }>();
   private _shown = new Map<string, HistoryRun>();
   private _points = new Map<string, { key: string; points: Map<string, MetricPoints> }>();
   private _summaries = new Map<string, { key: string; summaries: MetricSummaryFile[] | undefined }>();
 }
+
+/** A folder's entries and its own modification time (ms), or why it could not be listed. */
+type Listing = { ok: true; entries: Contents.IModel[]; modified?: number } | { ok: false; failure: ReadFailure };
 
 /** A run folder's record as read (annotations merged), with its annotations. */
 interface FolderRead {
