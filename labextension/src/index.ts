@@ -16,6 +16,7 @@ import { LabIcon } from "@jupyterlab/ui-components";
 import { LiveRuns } from "./model/live";
 import { runRegistry } from "./model/registry";
 import { DEFAULT_ROOT, Stores } from "./model/stores";
+import { StoreEditor } from "./model/edits";
 import { ExperimentsPanel } from "./panel";
 import { parseRunRecord } from "./protocol";
 
@@ -182,6 +183,10 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
             files: () => app.serviceManager.contents,
             renderSource: editors ? sourceInEditor(editors) : undefined,
             open: (path) => void app.commands.execute("docmanager:open", { path }),
+            editor: () => {
+              const loc = stores.locate(where());
+              return loc.path === undefined ? undefined : new StoreEditor(app.serviceManager.contents, loc.path);
+            },
           });
           widget = new MainAreaWidget({ content });
           widget.id = "labnote-dashboard";

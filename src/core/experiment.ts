@@ -14,6 +14,7 @@ import { hostInfo } from "./capture/host";
 import { gitInfo } from "./capture/git";
 import { dependencyInfo, findProjectDir } from "./capture/deps";
 import { captureSources } from "./capture/sources";
+import { sampleSystem } from "./capture/system";
 import { newSeed, takePinnedSeed } from "./capture/seed";
 import type { RunEnvironment, RunSink } from "./events";
 import { Run } from "./run";
@@ -43,6 +44,11 @@ export interface CaptureOptions {
    * written under the root, and each run's place in it (its lineage). Default true.
    */
   lineage?: boolean;
+  /**
+   * Every few seconds, the run's process CPU use and resident memory (and each GPU's use where
+   * nvidia-smi answers) as `system/…` metrics. Default true.
+   */
+  system?: boolean;
 }
 
 export interface ExperimentOptions<C extends object> {
@@ -370,7 +376,7 @@ class ExperimentState {
     }
     const cap = options.capture;
     const on = (part: keyof CaptureOptions): boolean => (typeof cap === "object" ? cap[part] !== false : cap !== false);
-    this.capture = { sources: on("sources"), output: on("output"), host: on("host"), git: on("git"), dependencies: on("dependencies"), lineage: on("lineage") };
+    this.capture = { sources: on("sources"), output: on("output"), host: on("host"), git: on("git"), dependencies: on("dependencies"), lineage: on("lineage"), system: on("system") };
     this.describes = options.config !== undefined || options.named !== undefined;
     this.strict = options.strict === true;
     this.projectDir = path.resolve(options.projectDir ?? findProjectDir(process.cwd()) ?? process.cwd());
@@ -467,6 +473,10 @@ class ExperimentState {
     if (!this.storage) this.ghostRuns.push(state);
     this.open.push(run);
     state.addSink({ ended: () => this.open.splice(this.open.indexOf(run), 1) });
+    if (this.capture.system && storage.dir !== undefined) {
+      const stop = sampleSystem((values, step) => run.log(values, step));
+      state.addSink({ ended: stop });
+    }
     state.begin();
     hooks.started?.(this.info(), run, { span: options.span === true, callback: scope === "callback", widgets: options.widgets ?? this.widgets });
     return run;

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EXPERIMENT_FILE, LabnoteError, RUN_FILES, checkSegment, isExperimentFolder, isRunFolder, parseRunRecord, storeError, withEffectiveStatus, type RunRecord } from "../protocol";
+import { ANNOTATIONS_FILE, EXPERIMENT_FILE, LabnoteError, RUN_FILES, checkSegment, isExperimentFolder, isRunFolder, parseAnnotations, parseRunRecord, storeError, withAnnotations, withEffectiveStatus, type Annotations, type RunRecord } from "../protocol";
 
 /** A run folder whose record could not be read. */
 export interface Unreadable {
@@ -72,9 +72,27 @@ function readRecordIn(expDir: string, experiment: string, number: number, now: n
   }
   const parsed = parseRunRecord(text);
   if (!parsed.ok) return { ...parsed, file };
-  const rec = parsed.record;
-  if (rec.experiment !== experiment || rec.number !== number) return { ok: false, reason: `run.json says it is run ${rec.experiment}/${rec.number}`, file };
+  const own = parsed.record;
+  if (own.experiment !== experiment || own.number !== number) return { ok: false, reason: `run.json says it is run ${own.experiment}/${own.number}`, file };
+  const rec = withAnnotations(own, readAnnotations(path.dirname(file)));
   return { ok: true, record: withEffectiveStatus(rec, { now, alive: rec.status === "running" ? processAlive(rec) : undefined }) };
+}
+
+/**
+ * A run folder's annotations (notes and tags a person added), undefined when it has none. A
+ * damaged file is reported once on stderr and read as none: the record still shows.
+ */
+export function readAnnotations(runFolder: string): Annotations | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runFolder, ANNOTATIONS_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  const a = parseAnnotations(text);
+  if (a.ok) return a.value;
+  console.warn(`labnote: ignored the annotations of ${runFolder}: ${a.reason}`);
+  return undefined;
 }
 
 /** Run numbers present on disk, ascending. */

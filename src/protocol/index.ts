@@ -30,3 +30,6 @@ export * from "./code";
 export * from "./reproduce";
 export * from "./sweep";
 export * from "./sweep-view";
+export * from "./annotations";
+export * from "./experiment-index";
+export * from "./system";

@@ -7,6 +7,7 @@ import { flattenConfig, recordJson } from "./json";
 import { toWire } from "./numbers";
 import type { RunRecord } from "./record";
 import { originLabel } from "./session";
+import { userMetricsFirst } from "./system";
 import { PROTOCOL_VERSION, type RunPayload, type WireConfigEntry, type WireMetric, type WireSeries } from "./wire";
 
 /** At most this many metrics, config entries and artifacts travel in one payload. */
@@ -60,7 +61,8 @@ export function configEntries(record: Pick<RunRecord, "config" | "modified" | "a
 export function runPayload(src: PayloadSource, buckets: number): RunPayload {
   const rec = src.record;
   const metrics: WireMetric[] = [];
-  for (const name of Object.keys(rec.metrics).slice(0, PAYLOAD_LIMITS.metrics)) {
+  // The user's metrics first: the process's own samples (system/…) follow, and are the first left out.
+  for (const name of userMetricsFirst(Object.keys(rec.metrics)).slice(0, PAYLOAD_LIMITS.metrics)) {
     const s = rec.metrics[name];
     const m: WireMetric = { name, count: s.count, lastStep: s.lastStep, last: toWire(s.last), min: toWire(s.min), max: toWire(s.max), series: src.series(name, buckets) };
     if (s.nan) m.nan = s.nan;

@@ -77,6 +77,8 @@ export interface RunHeading {
   tags: string[];
   startTime: number;
   endTime?: number;
+  /** A person's notes on the run (from its annotations, see `annotations.ts`). */
+  notes?: string;
 }
 
 /** Everything known about a run, as stored in `run.json`. Non-finite numbers are strings there. */
@@ -182,6 +184,7 @@ export function parseRunRecord(input: unknown): ParsedRecord {
   if (typeof rec.id !== "string") rec.id = `${rec.experiment}/${rec.number}`;
   if (typeof rec.name !== "string") rec.name = "";
   rec.tags = strings(rec.tags);
+  if (typeof rec.notes !== "string") delete rec.notes;
   if (typeof rec.heartbeat !== "number") rec.heartbeat = rec.startTime;
   if (typeof rec.pid !== "number") rec.pid = 0;
   if (typeof rec.hostname !== "string") rec.hostname = "";

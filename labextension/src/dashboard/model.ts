@@ -3,7 +3,7 @@
  * metric's last/min/max), the column chooser's order (keys that vary first), sorting and
  * grouping. Unit-tested; the widget only renders what these return.
  */
-import { formatNumber, type MetricSummary } from "../protocol";
+import { formatNumber, isSystemMetric, type MetricSummary } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { baseColumns, configColumn, configDiff, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
 import { configText } from "../views/dom";
@@ -14,8 +14,8 @@ export type DashboardRun = HistoryRun;
 /** A column the chooser lists, and whether it is shown. */
 export interface ColumnChoice {
   column: Column;
-  /** "run", "config" or "metric": the chooser groups them. */
-  group: "run" | "config" | "metric";
+  /** "run", "config", "metric" or "system" (the process's own samples): the chooser groups them. */
+  group: "run" | "config" | "metric" | "system";
   /** Config keys whose values differ between the runs come first and are shown by default. */
   varies: boolean;
   shown: boolean;
@@ -45,8 +45,16 @@ function runColumns(): Column[] {
     { id: "id", label: "id", kind: "text", title: "<experiment>/<number>", value: (r) => r.id, text: (r) => r.id, cls: "jp-labnote-id" },
     ...baseColumns().filter((c) => c.id !== "number"),
     { id: "experiment", label: "experiment", kind: "text", value: (r) => r.record.experiment, text: (r) => r.record.experiment },
-    { id: "tags", label: "tags", kind: "text", value: (r) => r.record.tags.join(", "), text: (r) => r.record.tags.join(", ") },
+    { id: "tags", label: "tags", kind: "text", title: "tags (click to edit)", value: (r) => r.record.tags.join(", "), text: (r) => r.record.tags.join(", "), cls: "jp-labnote-editable" },
+    { id: "notes", label: "notes", kind: "text", title: "notes (click to edit)", value: (r) => r.record.notes ?? "", text: (r) => firstLine(r.record.notes), cls: "jp-labnote-editable jp-labnote-notes-col" },
   ];
+}
+
+/** The first line of notes, cut to fit a cell (the editor shows them whole). */
+function firstLine(notes: string | undefined): string {
+  if (!notes) return "";
+  const line = notes.split("\n", 1)[0];
+  return line.length > 80 || line.length < notes.length ? `${line.slice(0, 80)}…` : line;
 }
 
 /**
@@ -67,8 +75,10 @@ export function columnChoices(runs: readonly DashboardRun[]): ColumnChoice[] {
     varies: varying.has(k),
     shown: shownKeys.has(k),
   }));
-  const metric = metrics.flatMap((m) => STATS.map<ColumnChoice>((stat) => ({ column: metricColumn(m, stat), group: "metric", varies: false, shown: stat === "last" })));
-  return [...run, ...config, ...metric];
+  const metric = metrics.filter((m) => !isSystemMetric(m)).flatMap((m) => STATS.map<ColumnChoice>((stat) => ({ column: metricColumn(m, stat), group: "metric", varies: false, shown: stat === "last" })));
+  // System samples come last and hidden, all but the peak memory (what a person asks of them first).
+  const system = metrics.filter(isSystemMetric).flatMap((m) => STATS.map<ColumnChoice>((stat) => ({ column: metricColumn(m, stat), group: "system", varies: false, shown: m === "system/rss_mb" && stat === "max" })));
+  return [...run, ...config, ...metric, ...system];
 }
 
 /** The tooltip of a metric cell. */

@@ -4,11 +4,17 @@
  * config keys that vary first), sorting by any column, grouping by a config key or tag with
  * counts and the group's best value, and rows ticked by checkbox (shift-click for a range).
  * The id and name columns stay in place while the rest scrolls sideways; only the rows in view
- * are in the page, so ten thousand runs scroll smoothly. Reading only: nothing here writes.
+ * are in the page, so ten thousand runs scroll smoothly. Runs still running update from disk
+ * a few times a second (their metric summaries), new runs appear within a second, whichever
+ * process writes them. Notes and tags are edited here (saved to each run's annotations.json),
+ * and runs are deleted to the store's trash and restored from it.
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { Widget } from "@lumino/widgets";
 import type { Liveness, RunStore } from "../model/store";
+import type { StoreEditor } from "../model/edits";
+import { AnnotateView } from "./annotate";
+import { TrashView } from "./trash";
 import { h, setText } from "../views/dom";
 import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
@@ -43,7 +49,14 @@ export interface DashboardSource {
   open?(path: string): void;
   /** Shows a cell's source in the run detail's Code section (JupyterLab's editor; plain text without). */
   renderSource?: SourceRenderer;
+  /** What writes notes, tags and the trash in that store (undefined: the store is read-only here). */
+  editor?(): StoreEditor | undefined;
 }
+
+/** How often running runs are read again from disk, in ms. */
+export const LIVE_MS = 300;
+/** New and changed runs are looked for at least this often, in ms (less often while a reload is slow). */
+const RELOAD_MS = 1000;
 
 /** The dashboard widget. */
 export class Dashboard extends Widget {
@@ -70,6 +83,12 @@ export class Dashboard extends Widget {
     this._parallelButton = h("button", { class: "jp-labnote-button jp-labnote-parallel-toggle", text: "Parallel coordinates", title: "Show the shown config keys and a metric as parallel axes; drag on an axis to filter the table" });
     this._parallel.node.hidden = true;
     this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
+    this._annotateButton = h("button", { class: "jp-labnote-button jp-labnote-annotate-button", text: "Notes & tags", title: "Edit the notes and tags of the first selected run (or click a run's notes or tags cell)" });
+    this._deleteButton = h("button", { class: "jp-labnote-button jp-labnote-delete-button", text: "Delete", title: "Move the selected runs to the store's trash (Trash restores them)" });
+    this._trashButton = h("button", { class: "jp-labnote-button jp-labnote-trash-button", text: "Trash", title: "Show the runs in the store's trash, to restore them" });
+    this._notice = h("div", { class: "jp-labnote-dashboard-notice", role: "status", hidden: "" });
+    this._annotate = new AnnotateView(() => this._source.editor?.());
+    this._trash = new TrashView(() => this._source.editor?.());
     this._where = h("div", { class: "jp-labnote-dashboard-where" });
     this._error = h("pre", { class: "jp-labnote-filter-note", hidden: "" });
     this._count = h("div", { class: "jp-labnote-history-count jp-labnote-dashboard-count" });
@@ -79,9 +98,12 @@ export class Dashboard extends Widget {
     this._table = h("table", { class: "jp-labnote-table jp-labnote-dashboard-table" }, [this._thead, this._tbody]);
     this._scroll = h("div", { class: "jp-labnote-dashboard-scroll" }, [this._table]);
     this.node.append(
-      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._parallelButton, this._refresh]),
+      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._parallelButton, this._refresh, this._annotateButton, this._deleteButton, this._trashButton]),
       this._where,
       this._error,
+      this._notice,
+      this._annotate.node,
+      this._trash.node,
       this._count,
       this._chooser,
       this._parallel.node,
@@ -114,6 +136,21 @@ export class Dashboard extends Widget {
       this._source.store()?.forget();
       void this.load();
     });
+    this._annotateButton.addEventListener("click", () => {
+      const run = this.selected[0];
+      if (run) this._annotate.show(run);
+      else this._say("Select a run first (or click its notes or tags cell).");
+    });
+    this._deleteButton.addEventListener("click", () => void this._delete());
+    this._trashButton.addEventListener("click", () => {
+      this._trash.node.hidden = !this._trash.node.hidden;
+      if (!this._trash.node.hidden) void this._trash.refresh();
+    });
+    this._annotate.saved.connect(() => void this._reload());
+    this._trash.restored.connect((_, id) => {
+      this._say(`Restored ${id}.`);
+      void this._reload();
+    });
     this._parallelButton.addEventListener("click", () => {
       this._parallel.node.hidden = !this._parallel.node.hidden;
       this._update();
@@ -142,6 +179,12 @@ export class Dashboard extends Widget {
       if (opener) {
         const run = this._runRows.find((r) => r.id === opener.dataset.open);
         if (run) this.openDetail(run);
+        return;
+      }
+      const cell = box.closest("td[data-col]") as HTMLElement | null;
+      if (cell && (cell.dataset.col === "notes" || cell.dataset.col === "tags")) {
+        const run = this._runs.find((r) => r.id === cell.closest("tr")?.dataset.id);
+        if (run) this._annotate.show(run);
         return;
       }
       if (!(box instanceof HTMLInputElement)) return;
@@ -213,7 +256,88 @@ export class Dashboard extends Widget {
     this._charts.dispose();
     this._scatter.dispose();
     this._detail.dispose();
+    this._stopLive();
     super.dispose();
+  }
+
+  /** Move the selected runs to the trash; a running one is refused (as labnote rm refuses it). */
+  private async _delete(): Promise<void> {
+    const runs = this.selected;
+    const editor = this._source.editor?.();
+    if (runs.length === 0) return this._say("Select the runs to delete first.");
+    if (!editor) return this._say("This store lies outside the Jupyter server's root: runs cannot be deleted from here.");
+    try {
+      await editor.trash(runs);
+      for (const r of runs) this._selected.delete(r.id);
+      if (this._annotate.run && runs.some((r) => r.id === this._annotate.run?.id)) this._annotate.show(undefined);
+      this._say(`Moved ${runs.length === 1 ? runs[0].id : `${runs.length} runs`} to the trash (Trash restores ${runs.length === 1 ? "it" : "them"}).`);
+    } catch (e) {
+      this._say(e instanceof Error ? e.message : String(e), true);
+    }
+    await this._reload();
+    if (!this._trash.node.hidden) await this._trash.refresh();
+  }
+
+  private _say(text: string, error = false): void {
+    this._notice.hidden = false;
+    this._notice.classList.toggle("jp-labnote-error-text", error);
+    setText(this._notice, text);
+  }
+
+  /** Read everything again from disk (after a change made here). */
+  private async _reload(): Promise<void> {
+    this._source.store()?.forget();
+    await this.load();
+  }
+
+  protected override onBeforeDetach(): void {
+    this._stopLive();
+  }
+
+  /** Poll the disk: running runs' summaries every {@link LIVE_MS}, the listings about every second. */
+  private _startLive(): void {
+    if (this._timer) return;
+    this._timer = window.setInterval(() => void this._tick(), LIVE_MS);
+  }
+
+  private _stopLive(): void {
+    if (this._timer) window.clearInterval(this._timer);
+    this._timer = 0;
+  }
+
+  private async _tick(): Promise<void> {
+    if (!this.isVisible) return;
+    const store = this._source.store();
+    if (!store) return;
+    const now = Date.now();
+    // The run folders' listing about every second, less often when listing is slow (a very large
+    // experiment), in the background: it never holds up the live values below.
+    if (!this._listing && now - this._reloadedAt >= Math.max(RELOAD_MS, 5 * this._reloadCost)) {
+      this._listing = true;
+      store.forget();
+      void this._read(store, false)
+        .then(async (read) => {
+          this._reloadedAt = Date.now();
+          this._reloadCost = this._reloadedAt - now;
+          if (read) await this._applyLive(store, read.runs, read.unreadable);
+        })
+        .finally(() => (this._listing = false));
+    }
+    if (this._ticking) return;
+    this._ticking = true;
+    try {
+      // The indexes every tick (new runs are in them from their start), running runs' summaries.
+      const read = await this._read(store, true, false);
+      if (read) await this._applyLive(store, read.runs, read.unreadable);
+    } finally {
+      this._ticking = false;
+    }
+  }
+
+  /** Show `runs` with running runs' values from their summary files, when anything changed. */
+  private async _applyLive(store: RunStore, runs: DashboardRun[], unreadable: number): Promise<void> {
+    const live = await Promise.all(runs.map((r) => (r.record.status === "running" ? store.live(r) : r)));
+    if (live.length !== this._runs.length || live.some((r, i) => r !== this._runs[i]) || unreadable !== this._unreadable) this._apply(live, unreadable);
   }
 
   /** The ticked runs, in table order. */
@@ -234,21 +358,46 @@ export class Dashboard extends Widget {
       this._update();
       return;
     }
+    // First what the experiment indexes say (a table in a moment, even of 10,000 runs), then the
+    // same checked against the run folders' listing (seconds for a very large experiment).
+    const quick = await this._read(store, true);
+    if (quick) this._apply(quick.runs, quick.unreadable);
+    const started = Date.now();
+    const read = await this._read(store, false);
+    if (!read) return;
+    this._reloadedAt = Date.now();
+    this._reloadCost = this._reloadedAt - started;
+    // Running runs' values as their summary files have them now (their run.json lags by seconds).
+    await this._applyLive(store, read.runs, read.unreadable);
+  }
+
+  /** The experiments and the runs of the chosen one (or all), or undefined when a newer read started. */
+  private async _read(store: RunStore, quick: boolean, supersede = true): Promise<{ runs: DashboardRun[]; unreadable: number } | undefined> {
+    // A full read supersedes every read before it; a tick's quick read only answers if nothing newer started.
+    const token = supersede ? ++this._readToken : this._readToken;
     const listed = await store.experiments();
     const experiments = listed.ok ? [...listed.experiments].sort() : [];
     const current = this._experiment.value || ALL;
-    this._experiment.replaceChildren(h("option", { value: ALL, text: `All experiments (${experiments.length})` }), ...experiments.map((e) => h("option", { value: e, text: e })));
-    this._experiment.value = current === ALL || experiments.includes(current) ? current : ALL;
+    const names = [...this._experiment.options].map((o) => o.value).join("\n");
+    if (names !== [ALL, ...experiments].join("\n")) {
+      this._experiment.replaceChildren(h("option", { value: ALL, text: `All experiments (${experiments.length})` }), ...experiments.map((e) => h("option", { value: e, text: e })));
+      this._experiment.value = current === ALL || experiments.includes(current) ? current : ALL;
+    }
     if (!listed.ok) setText(this._where, `${this._source.describe()} — ${listed.failure.missing ? "no runs yet" : listed.failure.message}`);
     const chosen = this._experiment.value === ALL ? experiments : [this._experiment.value];
     const runs: DashboardRun[] = [];
     let unreadable = 0;
     for (const e of chosen) {
-      const r = await store.runs(e, NOBODY);
+      const r = await store.runs(e, NOBODY, Date.now(), { quick });
       if (!r.ok) continue;
       runs.push(...r.runs);
       unreadable += r.unreadable.length;
     }
+    return token === this._readToken ? { runs, unreadable } : undefined;
+  }
+
+  /** Show these runs: columns, choices and the table again. */
+  private _apply(runs: DashboardRun[], unreadable: number): void {
     this._runs = runs;
     this._unreadable = unreadable;
     this._choices = mergeChoices(this._choices, columnChoices(runs));
@@ -260,6 +409,17 @@ export class Dashboard extends Widget {
     );
     this._renderChooser();
     this._update();
+    const editing = this._annotate.run;
+    if (editing) {
+      const now = runs.find((r) => r.id === editing.id);
+      if (now !== editing) this._annotate.show(now);
+    }
+    this._loaded.emit(runs.length);
+  }
+
+  /** Emitted with the number of runs each time the table is filled from disk. */
+  get loaded(): ISignal<this, number> {
+    return this._loaded;
   }
 
   /** The runs on screen, for tests and the page: filtered and sorted. */
@@ -269,6 +429,7 @@ export class Dashboard extends Widget {
 
   protected override onAfterAttach(): void {
     void this.load();
+    this._startLive();
   }
 
   private _columns(): Column[] {
@@ -352,6 +513,7 @@ export class Dashboard extends Widget {
       section("Run", this._choices.filter((c) => c.group === "run")),
       section("Config (varying keys first)", this._choices.filter((c) => c.group === "config")),
       section("Metrics", this._choices.filter((c) => c.group === "metric")),
+      section("System (sampled by the run's process)", this._choices.filter((c) => c.group === "system")),
     );
   }
 
@@ -399,7 +561,7 @@ export class Dashboard extends Widget {
         h("td", { class: "jp-labnote-sticky jp-labnote-sticky-0" }, [box]),
       ]);
       for (const c of cols) {
-        const td = h("td", { class: `${c.cls ?? ""} ${sticky(c.id)}${c.id === "status" ? ` jp-labnote-status-text jp-labnote-status-${r.record.status}` : ""}`.trim(), text: c.text(r) });
+        const td = h("td", { class: `${c.cls ?? ""} ${sticky(c.id)}${c.id === "status" ? ` jp-labnote-status-text jp-labnote-status-${r.record.status}` : ""}`.trim(), text: c.text(r), "data-col": c.id });
         const title = metricCellTitle(r, c.id);
         if (title) td.title = title;
         if (c.id === "name") {
@@ -454,6 +616,19 @@ export class Dashboard extends Widget {
   private _slots = new Map<string, number>();
   private readonly _parallel = new ParallelView();
   private readonly _parallelButton: HTMLButtonElement;
+  private readonly _annotateButton: HTMLButtonElement;
+  private readonly _deleteButton: HTMLButtonElement;
+  private readonly _trashButton: HTMLButtonElement;
+  private readonly _notice: HTMLElement;
+  private readonly _annotate: AnnotateView;
+  private readonly _trash: TrashView;
+  private _timer = 0;
+  private _ticking = false;
+  private _listing = false;
+  private _reloadedAt = 0;
+  private _reloadCost = 0;
+  private _readToken = 0;
+  private readonly _loaded = new Signal<this, number>(this);
 }
 
 /** The id and name columns stay in place while the table scrolls sideways. */

@@ -5,7 +5,7 @@
  * existing DOM and feeds charts new data, so a card that receives many updates keeps its
  * nodes, its open sections and its scroll position.
  */
-import { formatBytes, formatDuration, formatNumber, nonFiniteText, provenanceText, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "../protocol";
+import { formatBytes, formatDuration, formatNumber, isSystemMetric, nonFiniteText, provenanceText, type RunPayload, type RunStatus, type WireArtifact, type WireMetric } from "../protocol";
 import { recordTiming, timingEnabled } from "../timing";
 import { MetricChart } from "./chart";
 import { badge, configText, h, setBadge, setText } from "./dom";
@@ -160,7 +160,11 @@ export class RunCard {
         const range = h("span", { class: "jp-labnote-metric-range" });
         const plot = h("div", { class: "jp-labnote-chart" });
         const box = h("div", { class: "jp-labnote-metric" }, [h("div", { class: "jp-labnote-metric-head" }, [title, value]), range, plot]);
-        this._charts.append(box);
+        // The process's own samples (system/…) sit apart, below the user's metrics.
+        if (isSystemMetric(m.name)) {
+          box.classList.add("jp-labnote-metric-system");
+          this._systemCharts().append(box);
+        } else this._charts.append(box);
         slot = { box, value, range, plot, color: index };
         this._metrics.set(m.name, slot);
       }
@@ -239,6 +243,16 @@ export class RunCard {
   private _tags: HTMLElement;
   private _error: HTMLElement;
   private _charts: HTMLElement;
+  private _system: HTMLElement | undefined;
+
+  /** The "system" group of charts, made the first time a system metric arrives (after the user's charts). */
+  private _systemCharts(): HTMLElement {
+    if (!this._system) {
+      this._system = h("div", { class: "jp-labnote-card-charts jp-labnote-card-system" });
+      this._charts.after(h("div", { class: "jp-labnote-card-system-head", text: "system (sampled by the run's process)" }), this._system);
+    }
+    return this._system;
+  }
   private _empty: HTMLElement;
   private _config: HTMLDetailsElement;
   private _configCount: HTMLElement;

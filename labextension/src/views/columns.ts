@@ -2,7 +2,7 @@
  * The History table's columns, and how runs are filtered and sorted by them: pure functions of
  * the runs, so a thousand runs sort in a few milliseconds and the rules are unit-tested.
  */
-import { QuerySyntaxError, formatDuration, formatNumber, matchRecord, nonFiniteText, originLabel, parseQuery, provenanceText, type MetricSummary, type Query } from "../protocol";
+import { QuerySyntaxError, userMetricsFirst, formatDuration, formatNumber, matchRecord, nonFiniteText, originLabel, parseQuery, provenanceText, type MetricSummary, type Query } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { configText, formatTime } from "./dom";
 
@@ -87,9 +87,15 @@ export function configColumn(key: string): Column {
 
 /** Every column for these runs: the base ones, the config keys worth showing, and one per metric (its last value). */
 export function columnsFor(runs: readonly HistoryRun[]): Column[] {
-  const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))];
+  // The user's metrics first, the process's own samples (system/…) after them.
+  const metricNames = userMetricsFirst([...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))]);
+  // Tags and notes (the run's own and those added in the dashboard), when any run has them.
+  const extra: Column[] = [];
+  if (runs.some((r) => r.record.tags.length)) extra.push({ id: "tags", label: "tags", kind: "text", value: (r) => r.record.tags.join(", "), text: (r) => r.record.tags.join(", ") });
+  if (runs.some((r) => r.record.notes)) extra.push({ id: "notes", label: "notes", kind: "text", title: "notes (edited in the dashboard)", value: (r) => r.record.notes ?? "", text: (r) => (r.record.notes ?? "").split("\n", 1)[0], cls: "jp-labnote-notes-col" });
   return [
     ...baseColumns(),
+    ...extra,
     ...configKeys(runs).map(configColumn),
     ...metricNames.map<Column>((m) => ({
       id: `metric:${m}`,

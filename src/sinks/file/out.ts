@@ -11,8 +11,11 @@ export interface MetricsOut {
   /** Append points [from, to) of `src` to a column file. */
   appendPoints(file: string, src: SeriesView, from: number, to: number): void;
   replace(file: string, text: string): void;
-  /** The run ended: close `files`, then write its metrics.csv from the columns (`metrics` relative to the run's folder). */
-  finish(files: string[], metrics: { name: string; file: string }[]): void;
+  /**
+   * The run ended: close `files`, then write its metrics.csv from the columns (`metrics`
+   * relative to the run's folder); `done` is called when the folder holds everything.
+   */
+  finish(files: string[], metrics: { name: string; file: string }[], done?: () => void): void;
   sync(): Promise<void>;
   syncBlocking(): void;
   /** Block until this process's metrics.csv files are written (exit path). */
@@ -27,7 +30,7 @@ export function metricsOut(dir: string, onError: (e: Error) => void): MetricsOut
     return {
       appendPoints: (file, src, from, to) => writer.appendPoints(dir, file, src, from, to),
       replace: (file, text) => writer.replace(dir, file, text),
-      finish: (files, metrics) => writer.finish(dir, files, { file: RUN_FILES.metrics, metrics }),
+      finish: (files, metrics, done) => writer.finish(dir, files, { file: RUN_FILES.metrics, metrics }, done),
       sync: () => writer.sync(),
       syncBlocking: () => writer.syncBlocking(),
       csvBlocking: () => writer.csvBlocking(),
@@ -39,14 +42,16 @@ export function metricsOut(dir: string, onError: (e: Error) => void): MetricsOut
       appendSync(file, encodeColumn(steps, values, times));
     },
     replace: (file, text) => writeAtomic(file, text),
-    finish: (_files, metrics) => {
-      if (metrics.length === 0) return;
-      try {
-        writeAtomicBy(path.join(dir, RUN_FILES.metrics), (write) => writeMetricsCsv(dir, dir, write));
-      } catch (e) {
-        // As from the writer thread: the columns are whole, `labnote export` can redo the file.
-        warn(`${(e as Error).message}; the run's metrics are intact, \`labnote export\` writes the file later`);
+    finish: (_files, metrics, done) => {
+      if (metrics.length > 0) {
+        try {
+          writeAtomicBy(path.join(dir, RUN_FILES.metrics), (write) => writeMetricsCsv(dir, dir, write));
+        } catch (e) {
+          // As from the writer thread: the columns are whole, `labnote export` can redo the file.
+          warn(`${(e as Error).message}; the run's metrics are intact, \`labnote export\` writes the file later`);
+        }
       }
+      done?.();
     },
     sync: async () => undefined,
     syncBlocking: () => undefined,

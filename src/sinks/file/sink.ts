@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { IncrementalBuckets, METRICS_DIR, METRICS_FORMAT, RUN_FILES, metricFiles, recordJson, storeError, type Histogram, type MetricsIndex } from "../../protocol";
+import { IncrementalBuckets, METRICS_DIR, METRICS_FORMAT, RUN_FILES, metricFiles, recordJson, storeError, type Histogram, type MetricsIndex, type RunRecord } from "../../protocol";
 import type { MetricBatch, RunSink, RunView } from "../../core/events";
 import { appendSync, ensureDir, writeAtomic } from "./atomic";
+import { indexRun } from "./experiment-index";
 import { metricsOut, type MetricsOut } from "./out";
 
 /** How often a running run's metric summaries are rewritten. */
@@ -38,6 +39,8 @@ export class FileSink implements RunSink {
     writeAtomic(path.join(this.dir, RUN_FILES.env), recordJson({ host, git, dependencies }, 2) + "\n");
     if (sources) writeAtomic(path.join(this.dir, RUN_FILES.sources), recordJson(sources, 2) + "\n");
     this.writeRecord(run);
+    // The index hears of the run as it starts, so readers find it without listing every folder.
+    indexRun(this.dir, run.record(), false);
   }
 
   metrics(run: RunView, batch: MetricBatch[]): void {
@@ -64,7 +67,10 @@ export class FileSink implements RunSink {
   drainSync(): void {
     this.out.syncBlocking();
     // Signal and exit paths: a run ended by them gets its metrics.csv before the process goes.
-    if (this.finished) this.out.csvBlocking();
+    if (this.finished) {
+      this.out.csvBlocking();
+      if (this.endRecord) this.index(this.endRecord);
+    }
   }
 
   histogram(_run: RunView, h: Histogram): void {
@@ -93,13 +99,6 @@ export class FileSink implements RunSink {
     this.finished = true;
     if (this.columns.size > 0) this.writeSummaries(run, Date.now(), true);
     this.writeRecord(run);
-    // metrics.csv is written from the columns after the run ended, off the caller's path; a
-    // run whose files could not be written gets none (its columns hold what was written).
-    const columns = [...this.columns.values()];
-    this.out.finish(
-      columns.map((c) => c.file),
-      this.failed ? [] : columns.map((c) => ({ name: c.name, file: path.relative(this.dir, c.file) })),
-    );
     if (run.env.git) {
       try {
         const envFile = path.join(this.dir, RUN_FILES.env);
@@ -112,6 +111,24 @@ export class FileSink implements RunSink {
         throw storeError("write", path.join(this.dir, RUN_FILES.env), e);
       }
     }
+    // metrics.csv is written from the columns after the run ended, off the caller's path; a
+    // run whose files could not be written gets none (its columns hold what was written).
+    // Once the folder holds everything, the experiment's index gets the run's entry.
+    const record = run.record();
+    this.endRecord = record;
+    const columns = [...this.columns.values()];
+    this.out.finish(
+      columns.map((c) => c.file),
+      this.failed ? [] : columns.map((c) => ({ name: c.name, file: path.relative(this.dir, c.file) })),
+      () => this.index(record),
+    );
+  }
+
+  /** The run's entry in its experiment's index, once (after metrics.csv, or on the exit path). */
+  private index(record: RunRecord): void {
+    if (this.indexed) return;
+    this.indexed = true;
+    indexRun(this.dir, record);
   }
 
   private writeRecord(run: RunView): void {
@@ -156,4 +173,6 @@ export class FileSink implements RunSink {
   private failed: Error | undefined;
   private summariesAt = 0;
   private finished = false;
+  private indexed = false;
+  private endRecord: RunRecord | undefined;
 }

@@ -182,9 +182,12 @@ export class MetricsWriter {
         const err = storeError("write", m.file!, Object.assign(new Error(m.error!.message), { code: m.error!.code }));
         this.onError.get(this.owner.get(m.file!) ?? "")?.(err);
       } else if (m.kind === "csv-done") {
+        const done = this.csvDone.get(m.dir!);
+        this.csvDone.delete(m.dir!);
+        done?.();
         // The run is already ended and its columns are whole: say so once, `labnote export` can redo it.
         if (m.error) warn(`${storeError("write", `${m.dir}/metrics.csv`, Object.assign(new Error(m.error.message), { code: m.error.code })).message}; the run's metrics are intact, \`labnote export\` writes the file later`);
-        if (Atomics.load(this.pending, 3) <= 0) {
+        if (Atomics.load(this.pending, 3) <= 0 && this.csvDone.size === 0) {
           for (const resolve of this.csvWaiters.splice(0)) resolve();
           this.unrefWhenIdle();
         }
@@ -236,15 +239,17 @@ export class MetricsWriter {
 
   /**
    * The run in `dir` ended: close its files once what was posted is written, then write its
-   * metrics.csv (file `csv`) from the columns, in the background.
+   * metrics.csv (file `csv`) from the columns, in the background; `done` is called once the
+   * run's folder holds everything (metrics.csv written or given up on).
    */
-  finish(dir: string, files: string[], csv: { file: string; metrics: { name: string; file: string }[] } | undefined): void {
+  finish(dir: string, files: string[], csv: { file: string; metrics: { name: string; file: string }[] } | undefined, done?: () => void): void {
     this.onError.delete(dir);
     for (const file of files) {
       this.owner.delete(file);
       this.worker.postMessage({ kind: "close", file });
     }
-    if (csv === undefined || csv.metrics.length === 0) return;
+    if (csv === undefined || csv.metrics.length === 0) return done?.();
+    if (done) this.csvDone.set(dir, done);
     Atomics.add(this.pending, 3, 1);
     this.worker.postMessage({ kind: "csv", dir, csv: csv.file, metrics: csv.metrics });
   }
@@ -286,7 +291,7 @@ export class MetricsWriter {
 
   /** Resolves when every metrics.csv queued so far is written (or given up on). */
   csvWritten(): Promise<void> {
-    if (this.broken || Atomics.load(this.pending, 3) <= 0) return Promise.resolve();
+    if (this.broken || (Atomics.load(this.pending, 3) <= 0 && this.csvDone.size === 0)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.csvWaiters.push(resolve);
       this.worker.ref();
@@ -301,6 +306,10 @@ export class MetricsWriter {
   /** Block until the metrics.csv files queued so far are written (exit path), at most `ms`. */
   csvBlocking(ms = EXIT_CSV_MS): void {
     this.blockOn(3, ms);
+    // The worker's "done" messages will not be read any more: their folders are complete now.
+    const done = [...this.csvDone.values()];
+    this.csvDone.clear();
+    for (const d of done) d();
   }
 
   private blockOn(slot: number, ms: number): void {
@@ -327,6 +336,7 @@ export class MetricsWriter {
   private readonly pending: Int32Array;
   private readonly waiters = new Map<number, () => void>();
   private readonly csvWaiters: (() => void)[] = [];
+  private readonly csvDone = new Map<string, () => void>();
   private readonly onError = new Map<string, ErrorSink>();
   private readonly owner = new Map<string, string>();
   private syncId = 0;
