@@ -140,7 +140,11 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
     await page.waitForFunction(() => /Comparing 3 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-charts")?.textContent ?? ""), undefined, { timeout: 30_000 });
     await chartsDrawn(page);
     const metrics = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
-    assert.deepEqual([...metrics].sort(), ["accuracy", "loss", "margin"]);
+    // The runs' own system samples (system/cpu, system/rss_mb) are folded apart from the user's metrics.
+    assert.deepEqual([...metrics].filter((m) => !m?.startsWith("system/")).sort(), ["accuracy", "loss", "margin"]);
+    const folded = await page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
+    assert.deepEqual([...folded].sort(), [...metrics].filter((m) => m?.startsWith("system/")).sort());
+    assert.equal(await page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system`).evaluate((d) => (d as HTMLDetailsElement).open), false);
     const legend = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-legend-item`).allInnerTexts();
     assert.deepEqual(legend.map((t) => t.replace(/^charts\/\d+ /, "")).sort(), ["adam-fast", "baseline", "tiny-lr"].sort());
     const raw = await chartPixels(page, "loss");

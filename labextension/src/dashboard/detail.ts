@@ -103,6 +103,11 @@ export class RunDetailView {
   }
 
   /** Show a run (its record at once, then its files as they arrive). */
+  /** The id of the run shown, if any. */
+  get runId(): string | undefined {
+    return this.node.hidden ? undefined : this._run?.id;
+  }
+
   show(run: DashboardRun): void {
     const token = ++this._token;
     this._run = run;

@@ -250,6 +250,13 @@ export class Dashboard extends Widget {
     this._detail.show(run);
     this._renderWindow(true);
     this._detail.node.focus({ preventScroll: true });
+    // The table's rows may come from the experiment index, whose records leave out the long
+    // lists (artifacts, cells): the detail shows the whole record, read from its run.json.
+    const store = this._source.store();
+    if (!store) return;
+    void store.run(run.record.experiment, run.record.number, NOBODY).then((full) => {
+      if (full && !("reason" in full) && this._detail.runId === run.id) this._detail.show(full);
+    });
   }
 
   override dispose(): void {
