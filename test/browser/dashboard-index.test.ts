@@ -62,6 +62,8 @@ async function waitFile(file: string, timeout = 120_000): Promise<number> {
  * `samples` times, in ms (a value not shown within 3 s counts as 3000).
  */
 async function displayLatency(page: Page, runDir: string, id: string, samples: number): Promise<number[]> {
+  // The writer makes the metrics index with the first flush: a run just started may not have it yet.
+  await waitFile(path.join(runDir, "metrics", "index.json"), 30_000);
   const index = JSON.parse(readFileSync(path.join(runDir, "metrics", "index.json"), "utf8")) as { metrics: { id: number; name: string }[] };
   const file = path.join(runDir, "metrics", `${index.metrics.find((m) => m.name === "loss")!.id}.json`);
   const read = () => {
