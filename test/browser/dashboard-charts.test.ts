@@ -211,8 +211,12 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
     assert.ok(config.some((t) => /^lr\s+0\.01$/.test(t.trim())), `lr 0.01 is the default, so not modified: ${config.join(" | ")}`);
     assert.ok(config.some((t) => /^hidden\s+64/.test(t.trim()) && !/modified/.test(t)), config.join(" | "));
     assert.ok(config.some((t) => /^dropout\s+0\.2\s+added$/.test(t.trim())), config.join(" | "));
-    const metrics = await detail.locator(".jp-labnote-detail-metrics tbody tr").allInnerTexts();
-    assert.deepEqual(metrics.map((t) => t.split("\t")[0]).sort(), ["accuracy", "loss", "margin"]);
+    // The user's metrics, then the process's own samples (system/…, when the sampler had ticked) after them.
+    const rows = await detail.locator(".jp-labnote-detail-metrics tbody tr").evaluateAll((trs) => trs.map((tr) => ({ name: (tr as HTMLElement).innerText.split("\t")[0], system: tr.classList.contains("jp-labnote-system-metric") })));
+    assert.deepEqual(rows.filter((r) => !r.system).map((r) => r.name).sort(), ["accuracy", "loss", "margin"]);
+    assert.ok(rows.every((r) => r.system === r.name.startsWith("system/")), JSON.stringify(rows));
+    const firstSystem = rows.findIndex((r) => r.system);
+    assert.ok(firstSystem < 0 || rows.slice(firstSystem).every((r) => r.system), `system metrics come last: ${JSON.stringify(rows)}`);
     assert.ok(metrics.some((t) => /^loss\t[\d.]+\t[\d.]+\t[\d.]+\t3000\t2999/.test(t)), metrics.join(" | "));
     // The image, loaded.
     const img = detail.locator('.jp-labnote-detail-artifact[data-kind="image"] img');
