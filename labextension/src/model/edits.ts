@@ -20,7 +20,7 @@ import {
   type Annotations,
   type TrashedRun,
 } from "../protocol";
-import { readFailure, type ContentsReader, type HistoryRun } from "./store";
+import { readFailure, readText, type ContentsReader, type HistoryRun } from "./store";
 
 /** The part of the contents manager the editor uses. */
 export interface ContentsWriter extends ContentsReader {
@@ -58,13 +58,9 @@ export class StoreEditor {
 
   /** A run's annotations as they are on disk now (another page may have changed them). */
   async annotations(run: Pick<HistoryRun, "dir">): Promise<Annotations | undefined> {
-    try {
-      const m = await this._contents.get(PathExt.join(run.dir, ANNOTATIONS_FILE), { content: true, type: "file", format: "text" });
-      const p = parseAnnotations(typeof m.content === "string" ? m.content : "");
-      return p.ok ? p.value : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await readText(this._contents, PathExt.join(run.dir, ANNOTATIONS_FILE));
+    const p = text === undefined ? undefined : parseAnnotations(text);
+    return p?.ok ? p.value : undefined;
   }
 
   /**
@@ -97,13 +93,10 @@ export class StoreEditor {
       await Promise.all(
         numbers.map(async (number) => {
           const run = trashedRun(exp, number, PathExt.join(this.root, trashPath(exp, number)));
-          try {
-            const m = await this._contents.get(PathExt.join(run.dir, RUN_FILES.record), { content: true, type: "file", format: "text" });
-            const r = parseRunRecord(typeof m.content === "string" ? m.content : "");
-            if (r.ok) run.record = r.record;
-          } catch {
-            /* a folder without a record is still a run to restore */
-          }
+          // A folder without a record is still a run to restore.
+          const text = await readText(this._contents, PathExt.join(run.dir, RUN_FILES.record));
+          const r = text === undefined ? undefined : parseRunRecord(text);
+          if (r?.ok) run.record = r.record;
           out.push(run);
         }),
       );
