@@ -196,6 +196,22 @@ export async function waitKernelIdle(page: Page, timeout = 180_000): Promise<voi
   );
 }
 
+/**
+ * Wait until every code cell of the current notebook has run (each has an execution count) and
+ * its kernel is idle again: the end of a run-all started with `startCommand`.
+ */
+export async function waitCellsRan(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const w = (window as any).jupyterapp.shell.currentWidget;
+      const cells = w.content.widgets;
+      return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
+    },
+    undefined,
+    { timeout, polling: 500 },
+  );
+}
+
 /** Run a JupyterLab command in the page. */
 export async function command(page: Page, id: string, args: Record<string, unknown> = {}): Promise<unknown> {
   return page.evaluate(([id, args]) => (window as any).jupyterapp.commands.execute(id, args), [id, args] as const);

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, paintedPixels, repo, setRightSidebarWidth, setTheme, startCommand, startLab, type Lab } from "./lab";
+import { command, launchBrowser, openNotebook, paintedPixels, repo, setRightSidebarWidth, setTheme, startCommand, startLab, waitCellsRan, type Lab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 
@@ -52,15 +52,7 @@ describe("the quickstart notebook in JupyterLab", { timeout: 600_000 }, () => {
       }).observe(document.querySelector(sel)!, { subtree: true, attributes: true, attributeFilter: ["data-running"] });
     }, PANEL);
     await startCommand(page, "notebook:run-all-cells");
-    await page.waitForFunction(
-      () => {
-        const w = (window as any).jupyterapp.shell.currentWidget;
-        const cells = w.content.widgets;
-        return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
-      },
-      undefined,
-      { timeout: 300_000, polling: 500 },
-    );
+    await waitCellsRan(page, 300_000);
     const errors = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").allInnerTexts();
     assert.equal(errors.filter((t) => /Error/.test(t)).length, 0, `no cell failed:\n${errors.join("\n")}`);
     assert.ok(await page.evaluate(() => (window as any).maxRunning >= 1), "the running count rose while a cell ran");

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, openNotebook, repo, startCommand, startLab, type Lab } from "./lab";
+import { launchBrowser, openNotebook, repo, startCommand, startLab, waitCellsRan, type Lab } from "./lab";
 
 describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
   let lab: Lab;
@@ -33,15 +33,7 @@ describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
   it("shows one card per sweep, with its progress, best trial, chart and table, and no card per trial", async () => {
     await openNotebook(page, lab, "sweeps.ipynb");
     await startCommand(page, "notebook:run-all-cells");
-    await page.waitForFunction(
-      () => {
-        const w = (window as any).jupyterapp.shell.currentWidget;
-        const cells = w.content.widgets;
-        return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
-      },
-      undefined,
-      { timeout: 400_000, polling: 500 },
-    );
+    await waitCellsRan(page, 400_000);
     const cards = page.locator(".jp-OutputArea .jp-labnote-sweep");
     assert.equal(await cards.count(), 3, "the grid, the random sweep and its redraw");
     assert.equal(await page.locator(".jp-OutputArea .jp-labnote-card").count(), 0, "trials show no run cards");
