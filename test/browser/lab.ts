@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, symlinkSync,
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const repo = path.resolve(__dirname, "..", "..");
@@ -157,6 +158,55 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-dev-shm-usage",
     ],
   });
+}
+
+/** What `useLab` gives a test: its lab, its browser and (unless asked for none) a page. */
+export interface LabUse {
+  readonly lab: Lab;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/** Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper. */
+export const NAME_HELPER_SCRIPT = "window.__name = window.__name || ((f) => f);";
+
+/**
+ * A JupyterLab and a Chromium for the tests of one `describe`: registers a `before` hook that
+ * starts the lab (`lab` options as startLab's), launches the browser and opens a page (`page`
+ * options as browser.newPage's; `false` for none) with `initScripts` added, and an `after` hook
+ * that closes the browser and stops the lab. A file's own `before` hooks, registered after this
+ * call, run after it and may use what it returns.
+ */
+export function useLab(opts: { lab?: Parameters<typeof startLab>[0]; page?: Parameters<Browser["newPage"]>[0] | false; initScripts?: string[] } = {}): LabUse {
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  before(async () => {
+    lab = await startLab(opts.lab);
+    browser = await launchBrowser();
+    if (opts.page === false) return;
+    page = await browser.newPage(opts.page);
+    for (const script of opts.initScripts ?? []) await page.addInitScript(script);
+  });
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`useLab: no ${what} (${what === "page" && opts.page === false ? "opened with page: false" : "its before hook has not run"})`);
+    return v;
+  };
+  return {
+    get lab() {
+      return started(lab, "lab");
+    },
+    get browser() {
+      return started(browser, "browser");
+    },
+    get page() {
+      return started(page, "page");
+    },
+  };
 }
 
 /** A notebook for the tslab kernel with the given code cells. */
