@@ -143,6 +143,21 @@ export function readFailure(e: unknown): ReadFailure {
   return { status: code, message, missing: code === 404 };
 }
 
+/**
+ * A small text file's content through the contents API, or undefined when it cannot be read
+ * (not there yet, not a file, or refused): for files whose absence is an answer.
+ */
+export async function readText(contents: ContentsReader, path: string): Promise<string | undefined> {
+  const direct = await fileText(contents, path);
+  if (direct !== NOT_SERVED) return direct;
+  try {
+    const m = await contents.get(path, { content: true, type: "file", format: "text" });
+    return typeof m.content === "string" ? m.content : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The store root as a path under the server root, or undefined when it lies outside it. */
 export function storePath(notebookDir: string, root: string): string | undefined {
   if (root.startsWith("/")) return undefined;
@@ -455,15 +470,8 @@ export class RunStore {
   }
 
   /** A small text file's content, or undefined when it is not there (yet). */
-  private async _text(path: string): Promise<string | undefined> {
-    const direct = await fileText(this._contents, path);
-    if (direct !== NOT_SERVED) return direct;
-    try {
-      const m = await this._contents.get(path, { content: true, type: "file", format: "text" });
-      return typeof m.content === "string" ? m.content : undefined;
-    } catch {
-      return undefined;
-    }
+  private _text(path: string): Promise<string | undefined> {
+    return readText(this._contents, path);
   }
 
   /**
