@@ -172,7 +172,10 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       label: "labnote: Open experiments dashboard",
       caption: "Every run of the store in a wide table: query, columns, sort, group, select",
       icon: labnoteIcon,
-      execute: () => {
+      execute: async () => {
+        // A widget added to the main area before JupyterLab has restored its layout is dropped
+        // when the restore completes (a command run as the page loads).
+        await app.restored;
         if (!widget || widget.isDisposed) {
           const content = new Dashboard({
             store: () => stores.locate(where()).store,
