@@ -82,7 +82,8 @@ export class RunArtifacts {
       throw storeError("read", file, e);
     }
     if (!st.isFile()) throw new LabnoteError("INVALID_VALUE", `Cannot add ${kind} ${file}`, "it is not a regular file");
-    const ext = path.extname(options.name ?? file);
+    // A name without an extension keeps the file's (`{ name: "samples" }` for x.png stores samples.png, an image).
+    const ext = path.extname(options.name ?? file) || path.extname(file);
     const base = stripExt(checkRelativePath(kind, options.name ?? path.basename(file)), ext);
     const { version, rel } = this.nextVersion(kind === "checkpoint" ? "checkpoints" : "artifacts", base, ext);
     const { size, sha256: sha } = host.storage.copyIn(file, rel);

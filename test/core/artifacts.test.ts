@@ -129,6 +129,10 @@ describe("save and load", () => {
     assert.equal(a.sha256, require("node:crypto").createHash("sha256").update(fs.readFileSync(src)).digest("hex"));
     assert.equal(a.mediaType, "image/png");
     assert.deepEqual(a.metadata, { dpi: 96 });
+    const named = await run.addArtifact(src, { name: "samples" });
+    assert.equal(named.name, "samples");
+    assert.equal(named.file, "artifacts/samples.png", "a name without an extension keeps the file's");
+    assert.equal(named.mediaType, "image/png");
     const c = await run.addCheckpoint(src);
     assert.equal(c.file, "checkpoints/plot.png");
     await assert.rejects(run.addArtifact(path.join(root, "missing.bin")), /Cannot read .*missing\.bin: no such file/);

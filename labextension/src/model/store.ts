@@ -144,8 +144,9 @@ export function readFailure(e: unknown): ReadFailure {
 }
 
 /**
- * A small text file's content through the contents API, or undefined when it cannot be read
- * (not there yet, not a file, or refused): for files whose absence is an answer.
+ * A small text file's content (from the server's file route, else the contents API), or
+ * undefined when it cannot be read (not there yet, not a file, or refused): for files whose
+ * absence is an answer.
  */
 export async function readText(contents: ContentsReader, path: string): Promise<string | undefined> {
   const direct = await fileText(contents, path);
