@@ -69,7 +69,7 @@ export const command: Command = {
         console.log(`${l.id}: in MLflow as run ${b.runId} of experiment "${b.experimentName}" (${status}), ${points.toLocaleString("en-US")} points${b.refused ? ` (${b.refused.toLocaleString("en-US")} refused by the server)` : ""}`);
       } else {
         owed++;
-        console.log(`${l.id}: not delivered yet (${points.toLocaleString("en-US")} points so far); its outbox stays in ${path.join(l.dir, "mlflow.json")}`);
+        console.log(`${l.id}: not delivered yet (${points.toLocaleString("en-US")} points so far); its outbox stays in ${l.file}`);
       }
     }
     return owed ? 1 : 0;

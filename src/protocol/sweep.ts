@@ -88,6 +88,12 @@ export function sweepTag(number: number): string {
   return `sweep-${number}`;
 }
 
+/** The sweep a run is a trial of (its `metadata.sweep`), if any. */
+export function trialOf(run: { metadata?: Record<string, unknown> }): { id: string; trial: number } | undefined {
+  const s = run.metadata?.sweep;
+  return isPlainObject(s) && typeof s.id === "string" && typeof s.trial === "number" ? { id: s.id, trial: s.trial } : undefined;
+}
+
 /** A sweep record's path, relative to the root. */
 export function sweepPath(experiment: string, number: number): string {
   return `${experiment}/${SWEEPS_DIR}/${number}.json`;

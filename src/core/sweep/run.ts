@@ -5,8 +5,10 @@
  * `interrupted`; and resuming, when the same sweep is run again, where it stopped.
  */
 import * as os from "node:os";
+import * as path from "node:path";
 import {
   LabnoteError,
+  SWEEPS_DIR,
   SWEEP_FORMAT,
   bestTrial,
   describe,
@@ -26,6 +28,7 @@ import {
 import { processAlive } from "../../history/read";
 import { newSeed } from "../capture/seed";
 import { hostHooks } from "../hooks";
+import type { RunSink, SweepSinkView } from "../events";
 import type { Run } from "../run";
 import { isInterrupt } from "../run-state";
 import type { ExperimentStorage } from "../storage";
@@ -73,6 +76,8 @@ export interface SweepHost {
   readRun(id: string): RunRecord | undefined;
   /** The experiment's sweep records, oldest first. */
   readSweeps(): SweepRecord[];
+  /** The experiment's sinks: told when the sweep starts, changes and ends. */
+  readonly sinks?: readonly RunSink[];
 }
 
 /** What a trial's callback is. */
@@ -228,6 +233,8 @@ class LiveSweep implements SweepView {
   private pending: NodeJS.Timeout | undefined;
   /** True while the last write of the record failed. */
   private unwritten = false;
+  private readonly failedSinks = new Set<RunSink>();
+  private view: SweepSinkView | undefined;
 
   constructor(host: SweepHost, record: SweepRecord, keys: readonly string[], options: SweepOptions) {
     this.host = host;
@@ -279,6 +286,7 @@ class LiveSweep implements SweepView {
   private write(force = false): void {
     if (this.over) return;
     this.display?.changed();
+    this.tell("sweepChanged");
     const storage = this.host.storage;
     if (!storage?.writeSweep) return;
     const now = Date.now();
@@ -318,12 +326,44 @@ class LiveSweep implements SweepView {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.over = true;
+    this.tell("sweepEnded");
     if (this.unwritten) {
       warn(`labnote: sweep ${this.rec.id} ended ${status}, but its record could not be written; it is tried again for a minute.`);
       this.retryFinal(FINAL_RETRIES);
     }
     ACTIVE.delete(this.rec.id);
     this.display?.ended();
+  }
+
+  /** Tell the experiment's sinks; a sink that throws is reported once and skipped for the rest of the sweep. */
+  private tell(event: "sweepStarted" | "sweepChanged" | "sweepEnded"): void {
+    for (const s of this.host.sinks ?? []) {
+      const fn = s[event];
+      if (typeof fn !== "function" || this.failedSinks.has(s)) continue;
+      try {
+        fn.call(s, this.sinkView);
+      } catch (e) {
+        this.failedSinks.add(s);
+        warn(`labnote: a sink of sweep ${this.rec.id} failed and is skipped for the rest of it: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /** What the sinks see of this sweep. */
+  private get sinkView(): SweepSinkView {
+    const rec = this.rec;
+    const root = this.host.storage?.root;
+    return (this.view ??= {
+      get id() {
+        return rec.id;
+      },
+      experiment: rec.experiment,
+      get number() {
+        return rec.number;
+      },
+      dir: root === undefined ? undefined : path.join(root, rec.experiment, SWEEPS_DIR),
+      record: () => rec,
+    });
   }
 
   /** Write the ended sweep's record once the store takes it (a disk that frees up), trying `left` more times. */
@@ -355,6 +395,7 @@ class LiveSweep implements SweepView {
     const trialRuns: Run<unknown>[] = [];
     try {
       this.write(true);
+      this.tell("sweepStarted");
       if (this.options.widgets ?? this.host.widgets) this.display = hostHooks().showSweep?.(this);
       const done = new Set(this.rec.runs.filter((t) => t.status === "completed").map((t) => canonicalJson(t.params)));
       for (let i = 0; i < plan.total && !this.over; i++) {
