@@ -208,8 +208,15 @@ export interface MlflowSuite {
   rest<T = Record<string, unknown>>(endpoint: string, body: unknown): Promise<T>;
   /** The runs of MLflow experiment `experiment` matching a `runs/search` filter, all pages. */
   search(experiment: string, filter: string): Promise<SearchedRun[]>;
+  /**
+   * A labnote sweep in MLflow: its parent runs (tagged `labnote.sweep_id` = `sweepId`; one when
+   * all is well) and the children of the first (tagged `mlflow.parentRunId`), by labnote run number.
+   */
+  sweepFamily(experiment: string, sweepId: string): Promise<{ parents: SearchedRun[]; children: SearchedRun[] }>;
   /** Start the server again if a test stopped it (for `finally` blocks). */
   ensureRunning(): Promise<void>;
+  /** Run `fn` with `MLFLOW_TRACKING_URI` naming this server (as `mlflow: true` reads it), restored after. */
+  withTrackingUri<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** A run as MLflow's REST API gives it (`runs/search`), with its tags and params as objects. */
@@ -303,8 +310,25 @@ export function useMlflowServer(options: MlflowServerOptions & { after?: () => P
       } while (token);
       return out;
     },
+    async sweepFamily(experiment, sweepId) {
+      const parents = await this.search(experiment, `tags.\`labnote.sweep_id\` = '${sweepId}'`);
+      const children = parents.length ? await this.search(experiment, `tags.\`mlflow.parentRunId\` = '${parents[0].info.run_id}'`) : [];
+      const n = (r: SearchedRun) => Number((r.tags["labnote.run_id"] ?? "").split("/").pop());
+      children.sort((a, b) => n(a) - n(b));
+      return { parents, children };
+    },
     async ensureRunning() {
       if (!need().running) await need().start();
+    },
+    async withTrackingUri(fn) {
+      const saved = process.env.MLFLOW_TRACKING_URI;
+      process.env.MLFLOW_TRACKING_URI = need().uri;
+      try {
+        return await fn();
+      } finally {
+        if (saved === undefined) delete process.env.MLFLOW_TRACKING_URI;
+        else process.env.MLFLOW_TRACKING_URI = saved;
+      }
     },
   };
 }

@@ -22,12 +22,9 @@ const mlflow = useMlflowServer();
 
 /** The sweep's parent run in MLflow (exactly one), and its children by `mlflow.parentRunId`. */
 async function family(experimentName: string, sweepId: string): Promise<{ parent: SearchedRun; children: SearchedRun[] }> {
-  const parents = await mlflow.search(experimentName, `tags.\`labnote.sweep_id\` = '${sweepId}'`);
+  const { parents, children } = await mlflow.sweepFamily(experimentName, sweepId);
   assert.equal(parents.length, 1, `parent runs of ${sweepId}: ${JSON.stringify(parents.map((p) => p.info))}`);
-  const parent = parents[0];
-  const children = await mlflow.search(experimentName, `tags.\`mlflow.parentRunId\` = '${parent.info.run_id}'`);
-  children.sort((a, b) => Number(a.tags["labnote.run_id"].split("/")[1]) - Number(b.tags["labnote.run_id"].split("/")[1]));
-  return { parent, children };
+  return { parent: parents[0], children };
 }
 
 describe("a sweep with the MLflow sink", () => {
