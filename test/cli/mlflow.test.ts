@@ -302,6 +302,12 @@ c.set_terminated(r.info.run_id)
       f2.children.map((c) => c.info.run_id),
       f.children.map((c) => c.info.run_id),
     );
+    // Imported into another store: the parent is no run of its own; the trials are.
+    const elsewhere = tempDir();
+    const imp = labnote(["import", "--from", "mlflow", "swept", "--tracking-uri", mlflow.uri, "--root", elsewhere]);
+    assert.equal(imp.code, 0, imp.err);
+    assert.match(imp.out, new RegExp(`MLflow run ${parent.info.run_id} "xs": skipped, it is the parent run of labnote's sweep swept/sweep-1`));
+    assert.equal(readHistory(elsewhere, "swept").length, 4);
     // One trial alone: it finds its parent too.
     const one = labnote(["export", "swept/3", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(one.code, 0, one.err);

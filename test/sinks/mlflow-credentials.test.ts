@@ -57,7 +57,7 @@ describe("the MLflow sink and credentials", () => {
     } finally {
       w.restore();
       for (const k of Object.keys(secrets)) if (saved[k] === undefined) delete process.env[k];
-      if (!server.running) await mlflow.server.start();
+      await mlflow.ensureRunning();
     }
     assert.ok(w.seen.some((m) => /cannot be reached/.test(m)), w.seen.join("\n"));
     const needles = ["S3CRET", Buffer.from("alice-S3CRET:pw-S3CRET-77").toString("base64"), Buffer.from("bob-S3CRET:uripw-S3CRET").toString("base64")];

@@ -166,7 +166,7 @@ describe("the MLflow sink", () => {
       assert.deepEqual(got.metrics.acc.steps, [0]);
     } finally {
       w.restore();
-      if (!server.running) await mlflow.server.start();
+      await mlflow.ensureRunning();
     }
   });
 
