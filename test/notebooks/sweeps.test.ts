@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { errorText, KernelSession, streamText, type JupyterMessage } from "../helpers";
+import { errorText, executeNotebook, KernelSession, streamText, type JupyterMessage } from "../helpers";
 import { SWEEP_MIME, SWEEPS_DIR, parseSweepRecord, sweepPath, type SweepPayload, type SweepRecord } from "../../src/protocol";
 import { useMlflowServer } from "../helpers/mlflow";
 import { MIME, MAX_BUNDLE_BYTES, bundles, cellIndex, cellText, makeWorkDir, readNotebook, readRecord, runNotebook, runNumbers, sourceText, type NotebookRun } from "./support";
@@ -228,33 +228,37 @@ describe("sweeps in a live kernel: interrupt and resume, 1,000 trials", () => {
 
 describe("a sweep in a notebook with mlflow: true", () => {
   const mlflow = useMlflowServer();
-  let kernel: KernelSession;
   let dir: string;
-  before(async () => {
+  before(() => {
     dir = makeWorkDir("sweeps-mlflow");
-    kernel = await KernelSession.start({ cwd: dir, env: { LABNOTE_DIR: "", MLFLOW_TRACKING_URI: mlflow.uri }, notebookPath: path.join(dir, "mlflow-sweep.ipynb") });
   });
-  after(async () => {
-    await kernel?.shutdown();
+  after(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("is a parent run in MLflow and its trials are its children, each with its notebook tag", async () => {
-    const result = await kernel.execute(
-      [
-        `import { experiment } from "labnote";`,
-        `const exp = await experiment("nbswept", { mlflow: true, capture: { sources: false, dependencies: false }, config: { lr: 0.1, hidden: 8 } });`,
-        `const s = await exp.sweep(`,
-        `  { lr: [0.1, 0.01], hidden: [16, 32] },`,
-        `  async (run) => { const c = run.config as any; if (c.lr === 0.1 && c.hidden === 32) throw new Error("diverged"); run.log("val_loss", c.lr + 1 / c.hidden); },`,
-        `  { metric: "val_loss", name: "nb-grid" },`,
-        `);`,
-        `console.log(s.id, s.status, s.best?.run);`,
-      ].join("\n"),
-      { timeout: 120_000 },
+  it("run by nbclient: the sweep is a parent run in MLflow and its trials are its children, each with its notebook tag", async () => {
+    const cells = [
+      `import { experiment } from "labnote";
+const exp = await experiment("nbswept", { mlflow: true, capture: { sources: false, dependencies: false }, config: { lr: 0.1, hidden: 8 } });`,
+      `const s = await exp.sweep(
+  { lr: [0.1, 0.01], hidden: [16, 32] },
+  async (run) => { const c = run.config as any; if (c.lr === 0.1 && c.hidden === 32) throw new Error("diverged"); run.log("val_loss", c.lr + 1 / c.hidden); },
+  { metric: "val_loss", name: "nb-grid" },
+);
+console.log(s.id, s.status, s.best?.run);`,
+    ];
+    const file = path.join(dir, "mlflow-sweep.ipynb");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        cells: cells.map((source, i) => ({ cell_type: "code", execution_count: null, id: `c${i}`, metadata: {}, outputs: [], source })),
+        metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" }, language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
     );
-    assert.equal(result.status, "ok", errorText(result.messages));
-    assert.equal(streamText(result.messages, "stdout").trim(), "nbswept/sweep-1 completed nbswept/4");
+    const { notebook } = await executeNotebook(file, { cwd: dir, env: { LABNOTE_DIR: "", MLFLOW_TRACKING_URI: mlflow.uri }, timeout: 120_000, totalTimeout: 300_000 });
+    assert.match(JSON.stringify(notebook.cells[1].outputs), /nbswept\/sweep-1 completed nbswept\/4/);
     const store = path.join(dir, "experiments", "nbswept");
     await mlflow.delivered(path.join(store, SWEEPS_DIR), { file: "1.mlflow.json" });
     for (const n of [1, 2, 3, 4]) await mlflow.delivered(path.join(store, String(n)));
