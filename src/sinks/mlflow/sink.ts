@@ -182,8 +182,10 @@ export class MlflowSink implements RunSink {
     let box: Outbox | undefined = known?.d.box ?? (sweep.dir === undefined ? undefined : readOutbox(sweep.dir, source.files.outbox));
     if (box && (box.trackingUri !== this.conn.uri || box.experimentName !== experimentName || box.run !== sweep.id)) box = undefined;
     if (box?.done) {
+      // Ended in MLflow, resumed here: RUNNING again, and its tags (the plan's size may have grown) set again.
       box.done = false;
       box.reopen = true;
+      box.tags = false;
     }
     const rec = sweep.record();
     box ??= newOutbox(sweep.id, this.conn.uri, experimentName, sha256(Buffer.from(`${os.hostname()}\0${sweep.dir ?? "ghost"}\0${rec.startTime}\0${sweep.id}\0${process.pid}`)).slice(0, 32));
