@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as os from "node:os";
 import { RUN_FILES, SWEEPS_DIR, isRunFolder, parseSweepId, trialOf, type MetricColumns, type RunRecord } from "../../protocol";
 import { readMetricColumns } from "../../history/metrics";
-import { readRunRecord, runDir } from "../../history/read";
+import { listNames, readRunRecord, runDir } from "../../history/read";
 import { readSweepRecord } from "../../history/sweep";
 import { sha256 } from "../../core/util/hash";
 import { connection, MlflowClient } from "./client";
@@ -178,15 +178,8 @@ export function deliverLeftovers(root: string, experiment: string, options: Deli
     return d;
   };
   // Sweeps first: their runs are their trials' parents.
-  let sweepNames: string[] = [];
-  try {
-    sweepNames = fs.readdirSync(sweepsDir);
-  } catch {
-    /* no sweeps */
-  }
-  for (const name of sweepNames) {
-    const n = sweepOutboxNumber(name);
-    if (n === undefined) continue;
+  for (const name of listNames(sweepsDir, (x) => sweepOutboxNumber(x) !== undefined)) {
+    const n = sweepOutboxNumber(name)!;
     const box = readOutbox(sweepsDir, name);
     const id = `${experiment}/sweep-${n}`;
     if (box === undefined) {
