@@ -98,7 +98,20 @@ describe("a sweep with the MLflow sink", () => {
     assert.equal(f.parent.info.status, "KILLED");
     assert.equal(f.parent.tags["labnote.status"], "interrupted");
 
-    const second = await exp.sweep({ x: [1, 2, 3] }, train, { metric: "acc", goal: "max", name: "again" });
+    // While the resumed sweep runs, its parent is RUNNING again.
+    let whileRunning = "";
+    const second = await exp.sweep(
+      { x: [1, 2, 3] },
+      async (run) => {
+        for (const deadline = Date.now() + DELIVERY_MS; whileRunning !== "RUNNING" && Date.now() < deadline; ) {
+          whileRunning = (await family("resumed", "resumed/sweep-1")).parent.info.status;
+          if (whileRunning !== "RUNNING") await new Promise((r) => setTimeout(r, 200));
+        }
+        await train(run);
+      },
+      { metric: "acc", goal: "max", name: "again" },
+    );
+    assert.equal(whileRunning, "RUNNING");
     assert.equal(second.id, first.id);
     assert.equal(second.status, "completed");
     await mlflow.delivered(sweeps, { file: "1.mlflow.json" });
