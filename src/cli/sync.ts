@@ -16,7 +16,8 @@ const usage = `Usage: labnote sync [--root DIR] [--experiment NAME] [--tracking-
 Sends to the MLflow tracking server what runs of the store have not delivered yet (a kernel that
 died, a server that was down), from where each run's mlflow.json says the server stopped, and
 sets each run's final status there (completed → FINISHED, failed → FAILED, interrupted and
-died → KILLED). Runs still running are left to their own process. Credentials come from
+died → KILLED). A sweep's parent run goes first, and its trials are nested under it
+(mlflow.parentRunId). Runs still running are left to their own process. Credentials come from
 MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
 
 Options:
@@ -69,7 +70,7 @@ export const command: Command = {
         console.log(`${l.id}: in MLflow as run ${b.runId} of experiment "${b.experimentName}" (${status}), ${points.toLocaleString("en-US")} points${b.refused ? ` (${b.refused.toLocaleString("en-US")} refused by the server)` : ""}`);
       } else {
         owed++;
-        console.log(`${l.id}: not delivered yet (${points.toLocaleString("en-US")} points so far); its outbox stays in ${path.join(l.dir, "mlflow.json")}`);
+        console.log(`${l.id}: not delivered yet (${points.toLocaleString("en-US")} points so far); its outbox stays in ${l.file}`);
       }
     }
     return owed ? 1 : 0;

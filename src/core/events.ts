@@ -3,7 +3,7 @@
  * heartbeat, ended. The core emits them; sinks listen (the file store, the notebook's cards,
  * and any sink a user adds). A sink sees a read-only view of the run, never the Run itself.
  */
-import type { ArtifactRecord, MetricSummary, RunRecord, RunStatus } from "../protocol";
+import type { ArtifactRecord, MetricSummary, RunRecord, RunStatus, SweepRecord } from "../protocol";
 import type { Histogram } from "./metrics/histogram";
 import type { DependencyInfo } from "./capture/deps";
 import type { GitInfo } from "./capture/git";
@@ -70,6 +70,18 @@ export interface RunView {
   series(name: string): SeriesView | undefined;
 }
 
+/** What a sink may read of a sweep of its experiment (its trials are runs with `metadata.sweep = { id, trial }`). */
+export interface SweepSinkView {
+  /** `<experiment>/sweep-<number>` */
+  readonly id: string;
+  readonly experiment: string;
+  readonly number: number;
+  /** The folder of the experiment's sweep records (`<root>/<experiment>/_sweeps`), or undefined for a ghost experiment. */
+  readonly dir: string | undefined;
+  /** The sweep's record as it stands now (what its file holds). */
+  record(): SweepRecord;
+}
+
 /**
  * A sink for what a run does. Calls are synchronous and in order; a sink with slow I/O queues
  * internally and finishes in `drain()`, which `run.end()` awaits.
@@ -86,6 +98,12 @@ export interface RunSink {
   /** About every few seconds while the run is open, and when its record changed. */
   heartbeat?(run: RunView): void;
   ended?(run: RunView): void;
+  /** A sweep of the experiment started or resumed; it is told before its first trial starts. */
+  sweepStarted?(sweep: SweepSinkView): void;
+  /** A sweep's record changed (a trial started or ended). */
+  sweepChanged?(sweep: SweepSinkView): void;
+  /** A sweep ended (completed, failed or interrupted); its record says how. */
+  sweepEnded?(sweep: SweepSinkView): void;
   /** Resolves when everything received is written. */
   drain?(): Promise<void>;
   /** Blocks until everything received is written (signal and exit paths). */

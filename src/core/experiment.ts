@@ -403,6 +403,7 @@ class ExperimentState {
         return r.ok ? r.record : undefined;
       },
       readSweeps: () => (this.storage ? readSweeps(this.storage.root, this.name) : []),
+      sinks: this.sinks,
     };
   }
 

@@ -71,7 +71,8 @@ export function sweepTable(record: SweepRecord, runs: readonly RunRecord[]): Run
     const rec = byId.get(t.run);
     cols.trial.push(t.trial + 1);
     cols.run.push(t.run);
-    cols.status.push(rec?.status ?? t.status);
+    // The trial's own status, except for one left running (its run's record applies the died rule).
+    cols.status.push(t.status === "running" ? (rec?.status ?? t.status) : t.status);
     for (const k of keys) cols[k].push(t.params[k]);
     cols[metric].push(t.value === undefined ? undefined : fromWire(t.value));
     cols.duration.push(rec?.duration === undefined ? undefined : rec.duration / 1000);

@@ -113,9 +113,10 @@ export function sweepHtml(p: SweepPayload): string {
   const body = p.rows
     .map(
       (r) =>
-        `<tr${p.best && r.run === p.best.run ? ' style="font-weight:bold"' : ""}><td>${r.trial + 1}</td><td>${e(r.run)}</td><td style="color:${STATUS_COLOR[r.status] ?? "#5f6368"}">${e(r.status)}</td>${p.keys.map((k) => `<td>${e(configValueText(r.params[k]))}</td>`).join("")}<td style="text-align:right">${e(valueText(r.value))}</td></tr>`,
+        `<tr${p.best && r.run === p.best.run ? ' style="font-weight:bold"' : ""}><td>${r.trial + 1}</td><td>${e(r.run)}</td><td style="color:${STATUS_COLOR[r.status] ?? "#5f6368"}"${r.error ? ` title="${e(r.error)}"` : ""}>${e(r.status)}</td>${p.keys.map((k) => `<td>${e(configValueText(r.params[k]))}</td>`).join("")}<td style="text-align:right">${e(valueText(r.value))}</td></tr>`,
     )
     .join("");
+  const failure = p.failure ? `<div style="color:${STATUS_COLOR.failed}">failed: trial ${p.failure.trial + 1} · ${e(p.failure.run)}${p.failure.error ? ` · ${e(p.failure.error)}` : ""}</div>` : "";
   const cur = p.current ? `<div style="color:#666">running: trial ${p.current.trial + 1} · ${e(p.current.run)} · ${e(paramsText(p.current.params))}${p.current.value !== null ? ` · ${e(metric)} ${e(valueText(p.current.value))}` : ""}</div>` : "";
   return (
     `<div class="labnote-sweep" style="font-family:system-ui,sans-serif;font-size:12px;border:1px solid #ccc;border-radius:6px;padding:8px;max-width:760px">` +
@@ -123,6 +124,7 @@ export function sweepHtml(p: SweepPayload): string {
     `<div style="margin-top:4px"><progress value="${p.done}" max="${Math.max(1, p.total)}" style="width:240px;vertical-align:middle"></progress> ${e(progressText(p))}</div>` +
     (p.best ? `<div style="margin-top:4px">best <b>${e(metric)} ${e(valueText(p.best.value))}</b> · trial ${p.best.trial + 1} · ${e(p.best.run)} · <code>${e(paramsText(p.best.params))}</code></div>` : "") +
     cur +
+    failure +
     parallelSvg(p) +
     (body ? `<table style="margin-top:6px"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` : "") +
     (p.rest ? `<div style="color:#666">and ${p.rest} more trial${p.rest === 1 ? "" : "s"}</div>` : "") +
@@ -136,6 +138,7 @@ export function sweepText(p: SweepPayload): string {
   const best = bestText(p);
   if (best) lines.push(`  ${best}`);
   if (p.current) lines.push(`  running: trial ${p.current.trial + 1} · ${p.current.run} · ${paramsText(p.current.params)}`);
+  if (p.failure) lines.push(`  failed: trial ${p.failure.trial + 1} · ${p.failure.run}${p.failure.error ? ` · ${p.failure.error}` : ""}`);
   for (const r of p.rows.slice(0, 10)) lines.push(`  ${String(r.trial + 1).padStart(4)} ${r.run} ${r.status} ${valueText(r.value)} ${paramsText(r.params)}`);
   const more = p.rows.length - Math.min(10, p.rows.length) + p.rest;
   if (more) lines.push(`  … and ${more} more`);

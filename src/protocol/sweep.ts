@@ -88,6 +88,12 @@ export function sweepTag(number: number): string {
   return `sweep-${number}`;
 }
 
+/** The sweep a run is a trial of (its `metadata.sweep`), if any. */
+export function trialOf(run: { metadata?: Record<string, unknown> }): { id: string; trial: number } | undefined {
+  const s = run.metadata?.sweep;
+  return isPlainObject(s) && typeof s.id === "string" && typeof s.trial === "number" ? { id: s.id, trial: s.trial } : undefined;
+}
+
 /** A sweep record's path, relative to the root. */
 export function sweepPath(experiment: string, number: number): string {
   return `${experiment}/${SWEEPS_DIR}/${number}.json`;
@@ -232,7 +238,12 @@ export interface SweepRow {
   status: TrialStatus;
   params: Record<string, unknown>;
   value: WireNumber | null;
+  /** Why a failed trial failed (its first {@link ROW_ERROR_CHARS} characters). */
+  error?: string;
 }
+
+/** A row carries at most this much of a trial's error. */
+export const ROW_ERROR_CHARS = 300;
 
 /** The sweep card's payload (MIME {@link SWEEP_MIME}). */
 export interface SweepPayload {
@@ -266,6 +277,8 @@ export interface SweepPayload {
   rest: number;
   /** Finished trials drawn in the parallel coordinates (the best ones and a sample of the rest). */
   lines: SweepRow[];
+  /** The latest trial that failed, with its error (whether or not the table shows it). */
+  failure?: SweepRow;
 }
 
 /** One axis of a sweep's parallel coordinates: where each value sits, from 0 (bottom) to 1 (top). */
@@ -327,7 +340,9 @@ export function parallelAxes(rows: readonly SweepRow[], keys: readonly string[],
 function decodeRow(x: unknown): SweepRow | undefined {
   if (!isPlainObject(x) || !Number.isInteger(x.trial) || typeof x.run !== "string" || typeof x.status !== "string" || !TRIAL_STATUSES.includes(x.status) || !isPlainObject(x.params)) return undefined;
   if (x.value !== null && !isWireNumber(x.value)) return undefined;
-  return { trial: x.trial as number, run: x.run, status: x.status as TrialStatus, params: x.params, value: x.value as WireNumber | null };
+  const row: SweepRow = { trial: x.trial as number, run: x.run, status: x.status as TrialStatus, params: x.params, value: x.value as WireNumber | null };
+  if (typeof x.error === "string") row.error = x.error.slice(0, ROW_ERROR_CHARS);
+  return row;
 }
 
 /**
@@ -385,6 +400,8 @@ export function decodeSweepPayload(input: unknown, version = 1): { ok: true; pay
   };
   if (typeof input.endTime === "number") p.endTime = input.endTime;
   if (typeof input.eta === "number") p.eta = input.eta;
+  const failure = input.failure === undefined ? undefined : decodeRow(input.failure);
+  if (failure) p.failure = failure;
   return { ok: true, payload: p };
 }
 

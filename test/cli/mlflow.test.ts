@@ -9,36 +9,24 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { experiment, whenWritten } from "../../src";
 import { readHistory, runDir } from "../../src/history/read";
+import { SWEEPS_DIR } from "../../src/protocol";
 import { pointsOf, tempDir } from "../core/tmp";
 import { venvPython } from "../helpers/env";
-import { doubles, MlflowServer, readMlflow, type MlflowRead } from "../helpers/mlflow";
+import { doubles, readMlflow, useMlflowServer, type SearchedRun } from "../helpers/mlflow";
 
 const MAIN = path.resolve(__dirname, "../../src/cli/main.ts");
 /** The server shares two cores with everything else. */
 const CLI_MS = 300_000;
 
-let server: MlflowServer;
+const mlflow = useMlflowServer({ after: whenWritten });
+const { oneRun, rest } = mlflow;
 
 function labnote(args: string[], env: Record<string, string | undefined> = {}) {
   const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8", maxBuffer: 1 << 28, timeout: CLI_MS, env: { ...process.env, MLFLOW_TRACKING_URI: "", ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function oneRun(experimentName: string, runId: string, files: string[] = []): Promise<MlflowRead["runs"][number]> {
-  const read = await readMlflow(server.uri, experimentName, runId, files);
-  assert.equal(read.runs.length, 1, `MLflow runs tagged ${runId}: ${read.runs.length}`);
-  return read.runs[0];
-}
-
-/** A call of MLflow's REST API from the test itself. */
-async function rest<T = Record<string, unknown>>(endpoint: string, body: unknown): Promise<T> {
-  const r = await fetch(`${server.uri}/api/2.0/mlflow/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${endpoint}: ${r.status} ${text}`);
-  return JSON.parse(text || "{}") as T;
 }
 
 /**
@@ -47,20 +35,12 @@ async function rest<T = Record<string, unknown>>(endpoint: string, body: unknown
  */
 function python(code: string): unknown {
   const script = `import sys, json\nfrom mlflow.tracking import MlflowClient\nfrom mlflow.entities import Metric, Param, RunTag\nc = MlflowClient(tracking_uri=sys.argv[1])\nout = None\n${code}\nprint("\\nRESULT " + json.dumps(out))`;
-  const text = execFileSync(venvPython(), ["-c", script, server.uri], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, MLFLOW_TRACKING_URI: server.uri } });
+  const text = execFileSync(venvPython(), ["-c", script, mlflow.uri], { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, MLFLOW_TRACKING_URI: mlflow.uri } });
   const line = text.split("\n").find((l) => l.startsWith("RESULT "));
   return JSON.parse(line!.slice("RESULT ".length));
 }
 
 describe("labnote export --to mlflow and labnote import --from mlflow", () => {
-  before(async () => {
-    server = await MlflowServer.start();
-  });
-  after(async () => {
-    await whenWritten();
-    await server?.stop({ remove: true });
-  });
-
   it("refuses --to mlflow without a server, naming --tracking-uri and MLFLOW_TRACKING_URI (exit 2); a server that does not answer is exit 1", async () => {
     const root = tempDir();
     const exp = await experiment("nouri", { root, capture: false });
@@ -68,7 +48,7 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     const r = labnote(["export", "nouri/1", "--to", "mlflow", "--root", root]);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /--tracking-uri URL or MLFLOW_TRACKING_URI/);
-    const wrong = labnote(["export", "nouri/1", "--to", "csv", "--tracking-uri", server.uri, "--root", root]);
+    const wrong = labnote(["export", "nouri/1", "--to", "csv", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(wrong.code, 2);
     assert.match(wrong.err, /--tracking-uri goes with --to mlflow/);
     const down = labnote(["export", "nouri/1", "--to", "mlflow", "--tracking-uri", "http://127.0.0.1:9", "--root", root]);
@@ -93,7 +73,7 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     await failed.fail(new Error("diverged"));
     await whenWritten();
 
-    const r = labnote(["export", "past", "--to", "mlflow", "--root", root], { MLFLOW_TRACKING_URI: server.uri });
+    const r = labnote(["export", "past", "--to", "mlflow", "--root", root], { MLFLOW_TRACKING_URI: mlflow.uri });
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
     assert.match(r.out, /past\/1: new run \w+ of MLflow experiment "past" \(FINISHED\), 2,501 points sent/);
     assert.match(r.out, /past\/2: new run \w+ of MLflow experiment "past" \(FAILED\), 1 point sent/);
@@ -145,11 +125,11 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
       await rest("runs/log-batch", { run_id: partial.run.info.run_id, metrics });
     }
 
-    const r = labnote(["export", "again/1", "--to", "mlflow", "--tracking-uri", server.uri, "--root", root]);
+    const r = labnote(["export", "again/1", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
     assert.match(r.out, new RegExp(`again/1: earlier run ${partial.run.info.run_id} of MLflow experiment "again" \\(FINISHED\\), ${(N - K + 10).toLocaleString("en-US")} points sent`));
     const artifact = rec.artifacts[0].file;
-    const read = await readMlflow(server.uri, "again", rec.id, [artifact]);
+    const read = await readMlflow(mlflow.uri, "again", rec.id, [artifact]);
     assert.equal(read.runs.length, 2);
     const got = read.runs.find((x) => x.info.run_id === partial.run.info.run_id)!;
     assert.equal(got.info.status, "FINISHED");
@@ -162,10 +142,10 @@ describe("labnote export --to mlflow and labnote import --from mlflow", () => {
     assert.deepEqual(untouched.metrics, {});
     assert.equal(untouched.info.status, "RUNNING");
 
-    const again = labnote(["export", "again/1", "--to", "mlflow", "--tracking-uri", server.uri, "--root", root]);
+    const again = labnote(["export", "again/1", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /again\/1: earlier run \w+ .*\(FINISHED\), 0 points sent, it had every point already/);
-    const after2 = read.runs.length === 2 ? await readMlflow(server.uri, "again", rec.id) : read;
+    const after2 = read.runs.length === 2 ? await readMlflow(mlflow.uri, "again", rec.id) : read;
     assert.equal(after2.runs.length, 2);
     assert.equal(after2.runs.find((x) => x.info.run_id === partial.run.info.run_id)!.metrics.loss.steps.length, N);
     assert.ok(!fs.existsSync(path.join(run.dir!, "mlflow.json")), "export writes no outbox into the store");
@@ -192,7 +172,7 @@ make("stopped", "KILLED", {"lr": "0.1"}, 3, {})
 make("live", "RUNNING", {"lr": "0.2"}, 3, {})
 `) as string[];
     const root = tempDir();
-    const r = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", server.uri, "--root", root]);
+    const r = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
     assert.match(r.out, /Imported 4 of 4 runs into vision/);
     assert.match(r.out, new RegExp(`MLflow run ${made[0]} "resnet" → vision/1 \\(30,002 points\\)`));
@@ -207,7 +187,7 @@ make("live", "RUNNING", {"lr": "0.2"}, 3, {})
     assert.equal(a.endTime, 1_700_000_300_000);
     const origin = (a.metadata as { mlflow: { runId: string; trackingUri: string; tags: Record<string, string> } }).mlflow;
     assert.equal(origin.runId, made[0]);
-    assert.equal(origin.trackingUri, server.uri);
+    assert.equal(origin.trackingUri, mlflow.uri);
     assert.equal(origin.tags["mlflow.user"], "alice");
     const points = pointsOf(runDir(root, "vision", 1));
     const loss = points.get("loss")!;
@@ -221,7 +201,7 @@ make("live", "RUNNING", {"lr": "0.2"}, 3, {})
     assert.equal(show.code, 0, show.err);
     assert.match(show.out, /resnet/);
 
-    const again = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", server.uri, "--root", root]);
+    const again = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /Imported 0 of 4 runs into vision .*\(4 skipped\)/);
     assert.match(again.out, /skipped, imported before as vision\/1/);
@@ -231,7 +211,7 @@ r = c.create_run(exp, run_name="newer")
 c.log_metric(r.info.run_id, "loss", 0.5, step=1)
 c.set_terminated(r.info.run_id)
 `);
-    const third = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", server.uri, "--root", root]);
+    const third = labnote(["import", "--from", "mlflow", "team-vision", "--into", "vision", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(third.code, 0, third.err);
     assert.match(third.out, /"newer" → vision\/5 \(1 points\)/);
     assert.equal(readHistory(root, "vision").length, 5);
@@ -245,14 +225,14 @@ c.set_terminated(r.info.run_id)
     run.log('top-1, "strict"', 0.75, 3);
     await run.end();
     await whenWritten();
-    assert.equal(labnote(["export", "trip/1", "--to", "mlflow", "--tracking-uri", server.uri, "--root", root]).code, 0);
-    const own = labnote(["import", "--from", "mlflow", "trip", "--tracking-uri", server.uri, "--root", root]);
+    assert.equal(labnote(["export", "trip/1", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]).code, 0);
+    const own = labnote(["import", "--from", "mlflow", "trip", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(own.code, 0, own.err);
     assert.match(own.out, /skipped, it is labnote's own run trip\/1, exported to MLflow, and still in this store/);
     assert.equal(readHistory(root, "trip").length, 1);
 
     const elsewhere = tempDir();
-    const back = labnote(["import", "--from", "mlflow", "trip", "--tracking-uri", server.uri, "--root", elsewhere]);
+    const back = labnote(["import", "--from", "mlflow", "trip", "--tracking-uri", mlflow.uri, "--root", elsewhere]);
     assert.equal(back.code, 0, back.err);
     const [copy] = readHistory(elsewhere, "trip");
     const rec = run.record();
@@ -269,10 +249,90 @@ c.set_terminated(r.info.run_id)
     assert.deepEqual(pts.get("loss")!.times, run.metric("loss").times.map(Math.round));
   });
 
+  it("exports an experiment with a sweep as a parent run with its trials nested under it; again, and after streaming live, it finds them and duplicates nothing", async () => {
+    const root = tempDir();
+    const exp = await experiment("swept", { root, capture: false, config: { x: 0, depth: 1 } });
+    const s = await exp.sweep(
+      { x: [1, 2, 3] },
+      async (run) => {
+        if (run.config.x === 2) throw new Error("diverged");
+        run.log("val", 10 - (run.config.x as number));
+      },
+      { metric: "val", goal: "min", name: "xs" },
+    );
+    const plain = await exp.start({ name: "plain" });
+    plain.log("val", 1);
+    await plain.end();
+    await whenWritten();
+    const family = async (experimentName: string): Promise<{ parents: SearchedRun[]; children: SearchedRun[]; all: SearchedRun[] }> => {
+      const all = await mlflow.search(experimentName, "");
+      return { ...(await mlflow.sweepFamily(experimentName, `${experimentName}/sweep-1`)), all };
+    };
+    const r = labnote(["export", "swept", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^swept\/sweep-1: new run (\w+) of MLflow experiment "swept" \(FINISHED\)/m);
+    const f = await family("swept");
+    assert.equal(f.parents.length, 1);
+    assert.equal(f.all.length, 5);
+    const [parent] = f.parents;
+    assert.equal(parent.info.run_name, "xs");
+    assert.equal(parent.params.x, "[1,2,3]");
+    assert.equal(parent.params["sweep.strategy"], "grid");
+    assert.equal(parent.params["sweep.seed"], String(s.seed));
+    assert.equal(parent.metrics.best_val, 7);
+    assert.equal(parent.metrics.trials_done, 3);
+    assert.equal(parent.tags["labnote.sweep_id"], "swept/sweep-1");
+    assert.deepEqual(
+      f.children.map((c) => [c.tags["labnote.run_id"], c.info.status, c.params.x]),
+      [
+        ["swept/1", "FINISHED", "1"],
+        ["swept/2", "FAILED", "2"],
+        ["swept/3", "FINISHED", "3"],
+      ],
+    );
+    const loner = f.all.find((x) => x.tags["labnote.run_id"] === "swept/4");
+    assert.equal(loner?.tags["mlflow.parentRunId"], undefined);
+    // Again: the same parent and children, nothing new.
+    const again = labnote(["export", "swept", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, new RegExp(`^swept/sweep-1: earlier run ${parent.info.run_id} .*it had every point already`, "m"));
+    const f2 = await family("swept");
+    assert.equal(f2.all.length, 5);
+    assert.deepEqual(
+      f2.children.map((c) => c.info.run_id),
+      f.children.map((c) => c.info.run_id),
+    );
+    // Imported into another store: the parent is no run of its own; the trials are.
+    const elsewhere = tempDir();
+    const imp = labnote(["import", "--from", "mlflow", "swept", "--tracking-uri", mlflow.uri, "--root", elsewhere]);
+    assert.equal(imp.code, 0, imp.err);
+    assert.match(imp.out, new RegExp(`MLflow run ${parent.info.run_id} "xs": skipped, it is the parent run of labnote's sweep swept/sweep-1`));
+    assert.equal(readHistory(elsewhere, "swept").length, 4);
+    // One trial alone: it finds its parent too.
+    const one = labnote(["export", "swept/3", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
+    assert.equal(one.code, 0, one.err);
+    assert.equal((await family("swept")).all.length, 5);
+
+    // A sweep streamed live, then exported: the export finds the parent the sink made.
+    const live = await experiment("swept-live", { root, capture: false, mlflow: { trackingUri: mlflow.uri } });
+    const ls = await live.sweep({ y: [1, 2] }, async (run) => run.log("val", run.config.y as number), { metric: "val" });
+    await mlflow.delivered(path.join(root, "swept-live", SWEEPS_DIR), { file: "1.mlflow.json" });
+    for (const t of ls.runs) await mlflow.delivered(path.join(root, "swept-live", String(t.number)));
+    const before = await family("swept-live");
+    assert.equal(before.parents.length, 1);
+    assert.equal(before.children.length, 2);
+    const ex = labnote(["export", "swept-live", "--to", "mlflow", "--tracking-uri", mlflow.uri, "--root", root]);
+    assert.equal(ex.code, 0, ex.err);
+    assert.match(ex.out, new RegExp(`^swept-live/sweep-1: earlier run ${before.parents[0].info.run_id} `, "m"));
+    const after = await family("swept-live");
+    assert.equal(after.all.length, 3);
+    assert.equal(after.children.length, 2);
+  });
+
   it("an unknown MLflow experiment: did-you-mean with the server's experiments, exit 2; --help", async () => {
     await rest("experiments/create", { name: "cifar-sweep" });
     const root = tempDir();
-    const r = labnote(["import", "--from", "mlflow", "cifar-swep", "--tracking-uri", server.uri, "--root", root]);
+    const r = labnote(["import", "--from", "mlflow", "cifar-swep", "--tracking-uri", mlflow.uri, "--root", root]);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /No experiment "cifar-swep" on the MLflow server at http:\/\/127\.0\.0\.1:\d+: did you mean "cifar-sweep"\?/);
     assert.ok(!fs.existsSync(path.join(root, "cifar-swep")));

@@ -3,11 +3,14 @@
  * trials, resuming, and the errors bad input gets.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
-import { experiment, isLabnoteError, parseSweepRecord, type SweepRecord } from "../../src";
-import { SWEEPS_DIR, sweepPath } from "../../src/protocol";
+import { after, describe, it } from "node:test";
+import { experiment, isLabnoteError, parseSweepRecord, whenWritten, type SweepRecord } from "../../src";
+import { SWEEP_MIME, SWEEPS_DIR, sweepPath, type SweepPayload } from "../../src/protocol";
+import { sweepBundle } from "../../src/sinks/notebook/sweep-card";
 import { gridPoint, gridSize, randomPoints } from "../../src/core/sweep/space";
 import { tempDir } from "./tmp";
 
@@ -239,5 +242,142 @@ describe("exp.sweep: ghost", () => {
     assert.equal(s.runs.length, 3);
     assert.equal(fs.existsSync(path.join(root, "ghosts")), false);
     await assert.rejects(exp.getSweep(s.id), /ghost/);
+  });
+});
+
+/**
+ * A store on a small tmpfs of its own (a real full disk), or undefined when this machine does not
+ * let the test mount one (it needs root). Unmounted when the test file ends.
+ */
+function smallDisk(kib: number): string | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labnote-full-"));
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  after(async () => {
+    await whenWritten();
+    spawnSync("umount", ["-l", dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Fill the disk under `dir` until a write fails with ENOSPC; the filler file's path. */
+function fill(dir: string): string {
+  const file = path.join(dir, "filler.bin");
+  const fd = fs.openSync(file, "w");
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) fs.writeSync(fd, chunk);
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, "ENOSPC");
+  }
+  try {
+    for (;;) fs.writeSync(fd, chunk.subarray(0, 1));
+  } catch {
+    /* not even a byte left */
+  }
+  fs.closeSync(fd);
+  return file;
+}
+
+/** What console.warn says while `fn` runs. */
+async function warnings<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; seen: string[] }> {
+  const seen: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
+  try {
+    return { value: await fn(), seen };
+  } catch (error) {
+    return { error, seen };
+  } finally {
+    console.warn = original;
+  }
+}
+
+describe("exp.sweep: a trial whose end cannot be written", () => {
+  it("on a full disk is recorded failed with the reason, the sweep goes on once there is room, and the card says so", async (t) => {
+    const root = smallDisk(2048);
+    if (!root) return t.skip("mounting a tmpfs needs root");
+    let filler: string | undefined;
+    // Once the store has failed to write the run's end (the file sink hears the end first), the
+    // disk is freed: the next trials start and write as usual.
+    const freeing = { ended: () => void (filler && fs.rmSync(filler), (filler = undefined)) };
+    const exp = await experiment("full", { root, ...quiet, capture: false, sinks: [freeing] });
+    const r = await warnings(() =>
+      exp.sweep(
+        { x: [1, 2, 3] },
+        async (run) => {
+          const x = run.config.x as number;
+          run.log("m", x);
+          if (x === 1) filler = fill(root);
+        },
+        { metric: "m", goal: "max" },
+      ),
+    );
+    assert.equal(r.error, undefined, String(r.error));
+    const s = r.value!;
+    assert.equal(s.status, "completed");
+    assert.deepEqual(
+      s.trials.map((x) => x.status),
+      ["failed", "completed", "completed"],
+    );
+    assert.match(s.trials[0].error ?? "", /the run's end could not be written: .*(ENOSPC|no space)/i);
+    assert.equal(s.best?.value, 3);
+    // The record on disk says the same (it was written again once the disk had room).
+    const disk = onDisk(root, "full", 1);
+    assert.equal(disk.status, "completed");
+    assert.deepEqual(
+      disk.runs.map((x) => x.status),
+      ["failed", "completed", "completed"],
+    );
+    assert.match(disk.runs[0].error ?? "", /ENOSPC|no space/i);
+    assert.ok(r.seen.some((m) => /trial 1 of sweep full\/sweep-1 .* is recorded failed/.test(m)), r.seen.join("\n"));
+    // The card: one failed, and why.
+    const bundle = sweepBundle({ record: () => disk, current: () => undefined, keys: ["x"] });
+    const text = bundle["text/plain"] as string;
+    assert.match(text, /3\/3 trials · 1 failed/);
+    assert.match(text, /failed: trial 1 · full\/1 · the run's end could not be written/);
+    assert.match(bundle["text/html"] as string, /failed: trial 1 · full\/1 · the run&#39;s end could not be written|failed: trial 1 · full\/1 · the run's end could not be written/);
+    const payload = bundle[SWEEP_MIME] as SweepPayload;
+    assert.equal(payload.failed, 1);
+    assert.equal(payload.rows.find((x) => x.trial === 0)?.status, "failed");
+    assert.match(payload.failure?.error ?? "", /ENOSPC|no space/i);
+  });
+
+  it("with stopOnError, fails the sweep with the store's error and runs no more trials", async (t) => {
+    const root = smallDisk(2048);
+    if (!root) return t.skip("mounting a tmpfs needs root");
+    const exp = await experiment("fullstop", { root, ...quiet, capture: false });
+    let filler: string | undefined;
+    let ran = 0;
+    const r = await warnings(() =>
+      exp.sweep(
+        { x: [1, 2, 3] },
+        async (run) => {
+          ran++;
+          run.log("m", run.config.x as number);
+          filler = fill(root);
+        },
+        { metric: "m", stopOnError: true },
+      ),
+    );
+    assert.ok(isLabnoteError(r.error), String(r.error));
+    assert.match(String((r.error as Error).message) + String((r.error as { cause?: unknown }).cause ?? ""), /ENOSPC|no space/i);
+    assert.equal(ran, 1);
+    fs.rmSync(filler!);
+    // Once the disk has room the record is written again: the trial failed, the sweep failed.
+    const deadline = Date.now() + 5000;
+    let disk = onDisk(root, "fullstop", 1);
+    while (disk.status === "running" && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      disk = onDisk(root, "fullstop", 1);
+    }
+    const back = await exp.getSweep(1);
+    assert.equal(back.trials.length, 1);
+    assert.equal(back.trials[0].status, "failed");
+    assert.match(back.trials[0].error ?? "", /could not be written/);
   });
 });

@@ -2,14 +2,16 @@
  * notebooks/sweeps.ipynb, executed by nbclient with the real tslab kernel: a 3×3 grid with a
  * failing trial, a random sweep drawn again from its recorded seed, the sweep reopened. Then, in
  * a live kernel step by step: an interrupt during trial 4 and the cell run again, resuming at
- * trial 4; and a sweep of 1,000 trials whose card stays within 64 KB.
+ * trial 4; and a sweep of 1,000 trials whose card stays within 64 KB. And a sweep with
+ * `mlflow: true` against a real MLflow server: a parent run with its trials nested under it.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { errorText, KernelSession, streamText, type JupyterMessage } from "../helpers";
-import { SWEEP_MIME, parseSweepRecord, sweepPath, type SweepPayload, type SweepRecord } from "../../src/protocol";
+import { errorText, executeNotebook, KernelSession, streamText, type JupyterMessage } from "../helpers";
+import { SWEEP_MIME, SWEEPS_DIR, parseSweepRecord, sweepPath, type SweepPayload, type SweepRecord } from "../../src/protocol";
+import { useMlflowServer } from "../helpers/mlflow";
 import { MIME, MAX_BUNDLE_BYTES, bundles, cellIndex, cellText, makeWorkDir, readNotebook, readRecord, runNotebook, runNumbers, sourceText, type NotebookRun } from "./support";
 
 const EXP = "sweeps";
@@ -221,5 +223,60 @@ describe("sweeps in a live kernel: interrupt and resume, 1,000 trials", () => {
     assert.equal(card.final.rows.length, 50);
     assert.equal(card.final.rest, 950);
     assert.ok(card.final.lines.length >= 25);
+  });
+});
+
+describe("a sweep in a notebook with mlflow: true", () => {
+  const mlflow = useMlflowServer();
+  let dir: string;
+  before(() => {
+    dir = makeWorkDir("sweeps-mlflow");
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("run by nbclient: the sweep is a parent run in MLflow and its trials are its children, each with its notebook tag", async () => {
+    const cells = [
+      `import { experiment } from "labnote";
+const exp = await experiment("nbswept", { mlflow: true, capture: { sources: false, dependencies: false }, config: { lr: 0.1, hidden: 8 } });`,
+      `const s = await exp.sweep(
+  { lr: [0.1, 0.01], hidden: [16, 32] },
+  async (run) => { const c = run.config as any; if (c.lr === 0.1 && c.hidden === 32) throw new Error("diverged"); run.log("val_loss", c.lr + 1 / c.hidden); },
+  { metric: "val_loss", name: "nb-grid" },
+);
+console.log(s.id, s.status, s.best?.run);`,
+    ];
+    const file = path.join(dir, "mlflow-sweep.ipynb");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        cells: cells.map((source, i) => ({ cell_type: "code", execution_count: null, id: `c${i}`, metadata: {}, outputs: [], source })),
+        metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" }, language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const { notebook } = await executeNotebook(file, { cwd: dir, env: { LABNOTE_DIR: "", MLFLOW_TRACKING_URI: mlflow.uri }, timeout: 120_000, totalTimeout: 300_000 });
+    assert.match(JSON.stringify(notebook.cells[1].outputs), /nbswept\/sweep-1 completed nbswept\/4/);
+    const store = path.join(dir, "experiments", "nbswept");
+    await mlflow.delivered(path.join(store, SWEEPS_DIR), { file: "1.mlflow.json" });
+    for (const n of [1, 2, 3, 4]) await mlflow.delivered(path.join(store, String(n)));
+    const { parents, children } = await mlflow.sweepFamily("nbswept", "nbswept/sweep-1");
+    assert.equal(parents.length, 1);
+    const [parent] = parents;
+    assert.equal(parent.info.run_name, "nb-grid");
+    assert.equal(parent.info.status, "FINISHED");
+    assert.equal(parent.params.hidden, "[16,32]");
+    assert.equal(parent.metrics.best_val_loss, 0.01 + 1 / 32);
+    assert.deepEqual(
+      children.map((c) => [c.tags["labnote.run_id"], c.info.status, c.tags["labnote.notebook"] !== undefined]),
+      [
+        ["nbswept/1", "FINISHED", true],
+        ["nbswept/2", "FAILED", true],
+        ["nbswept/3", "FINISHED", true],
+        ["nbswept/4", "FINISHED", true],
+      ],
+    );
   });
 });

@@ -6,42 +6,17 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { inspect } from "node:util";
 import { experiment } from "../../src";
-import { readOutbox } from "../../src/sinks/mlflow/outbox";
 import { MlflowSink } from "../../src/sinks/mlflow/sink";
-import { MlflowServer, readMlflow, type MlflowRead } from "../helpers/mlflow";
+import { captureWarnings, useMlflowServer } from "../helpers/mlflow";
 import { tempDir } from "../core/tmp";
 
-/** The server shares two cores with everything else. */
-const DELIVERY_MS = 240_000;
-
-let server: MlflowServer;
-
-async function delivered(runDir: string, ms = DELIVERY_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (readOutbox(runDir)?.done) return;
-    if (Date.now() > deadline) throw new Error(`run in ${runDir} not delivered after ${ms} ms`);
-    await sleep(250);
-  }
-}
-
-async function oneRun(experimentName: string, runId: string): Promise<MlflowRead["runs"][number]> {
-  const read = await readMlflow(server.uri, experimentName, runId);
-  assert.equal(read.runs.length, 1, `runs tagged ${runId}: ${read.runs.length}`);
-  return read.runs[0];
-}
-
-/** What console.warn says while the test runs. */
-function captureWarnings(): { seen: string[]; restore(): void } {
-  const seen: string[] = [];
-  const original = console.warn;
-  console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
-  return { seen, restore: () => (console.warn = original) };
-}
+const mlflow = useMlflowServer();
+const { oneRun } = mlflow;
+const delivered = (dir: string) => mlflow.delivered(dir);
 
 /** Every file under `dir`, recursively. */
 function allFiles(dir: string): string[] {
@@ -55,13 +30,6 @@ function allFiles(dir: string): string[] {
 }
 
 describe("the MLflow sink and credentials", () => {
-  before(async () => {
-    server = await MlflowServer.start();
-  });
-  after(async () => {
-    await server?.stop({ remove: true });
-  });
-
   it("never writes a credential: not in the store, output.log, the outbox, a warning or a message", async () => {
     const root = tempDir();
     const secrets = { MLFLOW_TRACKING_TOKEN: "tok-S3CRET-4f9a", MLFLOW_TRACKING_USERNAME: "alice-S3CRET", MLFLOW_TRACKING_PASSWORD: "pw-S3CRET-77" };
@@ -69,7 +37,7 @@ describe("the MLflow sink and credentials", () => {
     const w = captureWarnings();
     try {
       Object.assign(process.env, secrets);
-      const withUser = server.uri.replace("http://", "http://bob-S3CRET:uripw-S3CRET@");
+      const withUser = mlflow.uri.replace("http://", "http://bob-S3CRET:uripw-S3CRET@");
       const exp = await experiment("secret", { root, capture: { sources: false, dependencies: false }, mlflow: { trackingUri: withUser } });
       const run = await exp.start({ name: "signed in" });
       run.log("loss", 1);
@@ -77,24 +45,24 @@ describe("the MLflow sink and credentials", () => {
       await run.end();
       await delivered(run.dir!);
       // A server that does not answer: the warning names it without credentials.
-      await server.stop();
+      await mlflow.server.stop();
       const run2 = await exp.start({ name: "server down" });
       run2.log("loss", 2);
       await sleep(1500);
       await run2.end();
-      await server.start();
+      await mlflow.server.start();
       await delivered(run2.dir!);
       const got = await oneRun("secret", run.id);
       assert.equal(got.info.status, "FINISHED");
     } finally {
       w.restore();
       for (const k of Object.keys(secrets)) if (saved[k] === undefined) delete process.env[k];
-      if (!server.running) await server.start();
+      await mlflow.ensureRunning();
     }
     assert.ok(w.seen.some((m) => /cannot be reached/.test(m)), w.seen.join("\n"));
     const needles = ["S3CRET", Buffer.from("alice-S3CRET:pw-S3CRET-77").toString("base64"), Buffer.from("bob-S3CRET:uripw-S3CRET").toString("base64")];
     for (const m of w.seen) for (const n of needles) assert.ok(!m.includes(n), `a warning holds a credential: ${m}`);
-    const sink = new MlflowSink({ trackingUri: server.uri.replace("http://", "http://bob-S3CRET:uripw-S3CRET@") }, secrets);
+    const sink = new MlflowSink({ trackingUri: mlflow.uri.replace("http://", "http://bob-S3CRET:uripw-S3CRET@") }, secrets);
     for (const shown of [JSON.stringify(sink), inspect(sink, { depth: 5 })]) for (const n of needles) assert.ok(!shown.includes(n), `the sink shows a credential: ${shown}`);
     for (const file of allFiles(root)) {
       const text = fs.readFileSync(file).toString("latin1");

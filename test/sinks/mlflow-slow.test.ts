@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { experiment, type Experiment } from "../../src";
 import { readOutbox } from "../../src/sinks/mlflow/outbox";
 import { MlflowSink } from "../../src/sinks/mlflow/sink";
-import { doubles, MlflowServer, readMlflow } from "../helpers/mlflow";
+import { doubles, readMlflow, useMlflowServer } from "../helpers/mlflow";
 import { tempDir } from "../core/tmp";
 
 const DELAY_MS = 2000;
@@ -74,15 +74,10 @@ function median(xs: number[]): number {
 }
 
 describe("the MLflow sink and a slow server", () => {
-  let server: MlflowServer;
   let proxy: Awaited<ReturnType<typeof slowProxy>>;
+  const mlflow = useMlflowServer({ after: async () => void (await proxy?.close()) });
   before(async () => {
-    server = await MlflowServer.start();
-    proxy = await slowProxy(server.uri, DELAY_MS);
-  });
-  after(async () => {
-    await proxy?.close();
-    await server?.stop({ remove: true });
+    proxy = await slowProxy(mlflow.uri, DELAY_MS);
   });
 
   it("a server that holds every answer 2 s never slows run.log, and everything arrives once", async (t) => {
@@ -127,7 +122,7 @@ describe("the MLflow sink and a slow server", () => {
       if (Date.now() > deadline) assert.fail(`not delivered through the slow server: ${JSON.stringify(readOutbox(run.dir!))}`);
       await sleep(250);
     }
-    const read = await readMlflow(server.uri, "slow", run.id);
+    const read = await readMlflow(mlflow.uri, "slow", run.id);
     assert.equal(read.runs.length, 1);
     const got = read.runs[0];
     assert.equal(got.info.status, "FINISHED");
@@ -138,7 +133,7 @@ describe("the MLflow sink and a slow server", () => {
 
   it("with the server answering at its own speed, a point logged reaches it within about a second", async (t) => {
     const root = tempDir();
-    const exp = await experiment("prompt", { root, capture: false, mlflow: { trackingUri: server.uri } });
+    const exp = await experiment("prompt", { root, capture: false, mlflow: { trackingUri: mlflow.uri } });
     const run = await exp.start({ name: "watched", span: true });
     run.log("warmup", 1);
     // Wait until the run is on the server, with its first point.
@@ -152,7 +147,7 @@ describe("the MLflow sink and a slow server", () => {
       const t0 = Date.now();
       run.log("probe", probe, probe);
       for (;;) {
-        const r = await fetch(`${server.uri}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=probe`);
+        const r = await fetch(`${mlflow.uri}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=probe`);
         const j = (await r.json()) as { metrics?: { step: string | number }[] };
         if ((j.metrics ?? []).some((m) => Number(m.step) === probe)) break;
         if (Date.now() - t0 > 30_000) assert.fail(`probe ${probe} not on the server after 30 s`);

@@ -9,53 +9,21 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { experiment, isLabnoteError } from "../../src";
 import { readOutbox } from "../../src/sinks/mlflow/outbox";
 import { mlflowKey } from "../../src/sinks/mlflow/rules";
-import { doubles, MlflowServer, readMlflow, type MlflowRead } from "../helpers/mlflow";
+import { captureWarnings, doubles, DELIVERY_MS, useMlflowServer } from "../helpers/mlflow";
 import { tempDir } from "../core/tmp";
 
 const MAIN = path.resolve(__dirname, "../../src/cli/main.ts");
 const DOOMED = path.resolve(__dirname, "fixtures/mlflow-doomed.ts");
-/** The server shares two cores with everything else: a 1,000-point batch has taken 5 s here. */
-const DELIVERY_MS = 240_000;
-
-let server: MlflowServer;
-
-/** Wait until the run's outbox says MLflow has all of it. */
-async function delivered(runDir: string, ms = DELIVERY_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (readOutbox(runDir)?.done) return;
-    if (Date.now() > deadline) throw new Error(`run in ${runDir} not delivered after ${ms} ms; outbox: ${fs.readFileSync(path.join(runDir, "mlflow.json"), "utf8")}`);
-    await sleep(250);
-  }
-}
-
-async function oneRun(experimentName: string, runId: string, files: string[] = []): Promise<MlflowRead["runs"][number]> {
-  const read = await readMlflow(server.uri, experimentName, runId, files);
-  assert.equal(read.runs.length, 1, `runs tagged ${runId}: ${read.runs.length}`);
-  return read.runs[0];
-}
-
-/** What console.warn says while the test runs. */
-function captureWarnings(): { seen: string[]; restore(): void } {
-  const seen: string[] = [];
-  const original = console.warn;
-  console.warn = (...args: unknown[]) => void seen.push(args.map(String).join(" "));
-  return { seen, restore: () => (console.warn = original) };
-}
+const mlflow = useMlflowServer();
+const { oneRun } = mlflow;
+const delivered = (dir: string) => mlflow.delivered(dir);
 
 describe("the MLflow sink", () => {
-  before(async () => {
-    server = await MlflowServer.start();
-  });
-  after(async () => {
-    await server?.stop({ remove: true });
-  });
-
   it("refuses mlflow: true without MLFLOW_TRACKING_URI, and options it cannot use, saying what to do", async () => {
     const saved = process.env.MLFLOW_TRACKING_URI;
     delete process.env.MLFLOW_TRACKING_URI;
@@ -80,18 +48,14 @@ describe("the MLflow sink", () => {
 
   it("streams a run: MLflow's client finds every param, every point with its step, the tags, the artifacts and FINISHED", async () => {
     const root = tempDir();
-    process.env.MLFLOW_TRACKING_URI = server.uri;
-    let exp;
-    try {
-      exp = await experiment("streamed", {
+    const exp = await mlflow.withTrackingUri(() =>
+      experiment("streamed", {
         root,
         capture: { sources: false, dependencies: false },
         config: { lr: 0.01, optimizer: { name: "adam", betas: [0.9, 0.999] }, notes: "n".repeat(7000), "odd key, really": true },
         mlflow: true,
-      });
-    } finally {
-      delete process.env.MLFLOW_TRACKING_URI;
-    }
+      }),
+    );
     const run = await exp.start({ name: "baseline", tags: ["v1", "fast run"] });
     const N = 3000;
     for (let i = 0; i < N; i++) run.log("loss", Math.exp(-i / 1000) + i * 1e-9);
@@ -148,7 +112,7 @@ describe("the MLflow sink", () => {
 
   it("ends a failed run FAILED with its error, an interrupted one KILLED", async () => {
     const root = tempDir();
-    const exp = await experiment("endings", { root, capture: false, mlflow: { trackingUri: server.uri } });
+    const exp = await experiment("endings", { root, capture: false, mlflow: { trackingUri: mlflow.uri } });
     const failed = await exp.start({ name: "fails" });
     failed.log("loss", 1);
     await failed.fail(new Error("diverged at step 1"));
@@ -170,14 +134,14 @@ describe("the MLflow sink", () => {
     const root = tempDir();
     const w = captureWarnings();
     try {
-      const exp = await experiment("restart", { root, capture: false, mlflow: { trackingUri: server.uri } });
+      const exp = await experiment("restart", { root, capture: false, mlflow: { trackingUri: mlflow.uri } });
       const run = await exp.start({ name: "through an outage" });
       for (let i = 0; i < 1500; i++) run.log("loss", i);
       run.flush();
       // Some of it reaches the server, then the server goes.
       const t0 = Date.now();
       while (Object.values(readOutbox(run.dir!)?.metrics ?? {}).reduce((a, n) => a + n, 0) === 0 && Date.now() - t0 < DELIVERY_MS) await sleep(100);
-      await server.stop();
+      await mlflow.server.stop();
       const tLog = Date.now();
       for (let i = 1500; i < 20_000; i++) run.log("loss", i);
       run.log("acc", 0.75);
@@ -190,7 +154,7 @@ describe("the MLflow sink", () => {
       assert.ok(logMs < 5000, `logging 18,500 points took ${logMs} ms with the server down`);
       assert.equal(readOutbox(run.dir!)?.done, false);
       assert.equal(w.seen.filter((m) => /cannot be reached/.test(m)).length, 1, w.seen.join("\n"));
-      await server.start();
+      await mlflow.server.start();
       await delivered(run.dir!);
       assert.equal(w.seen.filter((m) => /cannot be reached/.test(m)).length, 1, w.seen.join("\n"));
       assert.equal(w.seen.filter((m) => /answers again/.test(m)).length, 1, w.seen.join("\n"));
@@ -202,15 +166,15 @@ describe("the MLflow sink", () => {
       assert.deepEqual(got.metrics.acc.steps, [0]);
     } finally {
       w.restore();
-      if (!server.running) await server.start();
+      await mlflow.ensureRunning();
     }
   });
 
   it("a process killed with the server down leaves its outbox; labnote sync completes the run as KILLED with all its points", async () => {
     const root = tempDir();
-    await server.stop();
+    await mlflow.server.stop();
     const N = 2500;
-    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, server.uri, String(N)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, mlflow.uri, String(N)], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stderr.on("data", (d) => (err += d));
@@ -229,7 +193,7 @@ describe("the MLflow sink", () => {
     assert.equal(box?.done, false);
     assert.equal(box?.runId, undefined);
 
-    await server.start();
+    await mlflow.server.start();
     const sync = spawnSync(process.execPath, ["--import", "tsx", MAIN, "sync", "--root", root], { encoding: "utf8", timeout: DELIVERY_MS });
     assert.equal(sync.status, 0, `${sync.stdout}\n${sync.stderr}`);
     assert.match(sync.stdout, /doomed\/1: in MLflow as run \w+ of experiment "doomed" \(KILLED\), 2,501 points/);
@@ -251,14 +215,14 @@ describe("the MLflow sink", () => {
 
   it("the next run of the experiment delivers a run that a killed process left", async () => {
     const root = tempDir();
-    await server.stop();
-    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, server.uri, "300", "doomed-next"], { stdio: ["ignore", "pipe", "ignore"] });
+    await mlflow.server.stop();
+    const child = spawn(process.execPath, ["--import", "tsx", DOOMED, root, mlflow.uri, "300", "doomed-next"], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     await new Promise<void>((resolve) => child.stdout.on("data", (d) => (out += d).includes("logged\n") && resolve()));
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
-    await server.start();
-    const exp = await experiment("doomed-next", { root, capture: false, mlflow: { trackingUri: server.uri } });
+    await mlflow.server.start();
+    const exp = await experiment("doomed-next", { root, capture: false, mlflow: { trackingUri: mlflow.uri } });
     const run = await exp.start({ name: "next" });
     run.log("loss", 1);
     await run.end();

@@ -5,8 +5,10 @@
  * `interrupted`; and resuming, when the same sweep is run again, where it stopped.
  */
 import * as os from "node:os";
+import * as path from "node:path";
 import {
   LabnoteError,
+  SWEEPS_DIR,
   SWEEP_FORMAT,
   bestTrial,
   describe,
@@ -26,6 +28,7 @@ import {
 import { processAlive } from "../../history/read";
 import { newSeed } from "../capture/seed";
 import { hostHooks } from "../hooks";
+import type { RunSink, SweepSinkView } from "../events";
 import type { Run } from "../run";
 import { isInterrupt } from "../run-state";
 import type { ExperimentStorage } from "../storage";
@@ -73,6 +76,8 @@ export interface SweepHost {
   readRun(id: string): RunRecord | undefined;
   /** The experiment's sweep records, oldest first. */
   readSweeps(): SweepRecord[];
+  /** The experiment's sinks: told when the sweep starts, changes and ends. */
+  readonly sinks?: readonly RunSink[];
 }
 
 /** What a trial's callback is. */
@@ -80,6 +85,9 @@ export type TrialCallback<R> = (run: Run<any>) => R | Promise<R>;
 
 /** Sweeps running in this process, by id: never resumed from under themselves. */
 const ACTIVE: Set<string> = ((globalThis as unknown as Record<symbol, Set<string> | undefined>)[Symbol.for("labnote.sweeps.active")] ??= new Set());
+
+/** Ended sweeps of this process whose last record is still to be written, by id. */
+const RETRYING = new Map<string, NodeJS.Timeout>();
 
 interface Plan {
   strategy: SweepStrategy;
@@ -204,6 +212,10 @@ let ghostSweeps = 0;
 
 /** The sweep's record is rewritten at most this often while trials come and go. */
 const WRITE_MS = 200;
+/** A record that could not be written is tried again this often. */
+const RETRY_MS = 1000;
+/** How many times the record of an ended sweep is tried again. */
+const FINAL_RETRIES = 60;
 
 /** A sweep while it runs in this process. */
 class LiveSweep implements SweepView {
@@ -219,6 +231,10 @@ class LiveSweep implements SweepView {
   private over = false;
   private lastWrite = 0;
   private pending: NodeJS.Timeout | undefined;
+  /** True while the last write of the record failed. */
+  private unwritten = false;
+  private readonly failedSinks = new Set<RunSink>();
+  private view: SweepSinkView | undefined;
 
   constructor(host: SweepHost, record: SweepRecord, keys: readonly string[], options: SweepOptions) {
     this.host = host;
@@ -270,6 +286,7 @@ class LiveSweep implements SweepView {
   private write(force = false): void {
     if (this.over) return;
     this.display?.changed();
+    this.tell("sweepChanged");
     const storage = this.host.storage;
     if (!storage?.writeSweep) return;
     const now = Date.now();
@@ -283,7 +300,20 @@ class LiveSweep implements SweepView {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.lastWrite = now;
-    storage.writeSweep(this.host.name, this.rec.number, this.text());
+    try {
+      storage.writeSweep(this.host.name, this.rec.number, this.text());
+      if (this.unwritten) warn(`labnote: the record of sweep ${this.rec.id} is written again.`);
+      this.unwritten = false;
+    } catch (e) {
+      // The sweep goes on in memory (its card stays true) and the whole record is written again
+      // at the next change, or in a second: a full disk that frees up loses nothing.
+      if (!this.unwritten) warn(`labnote: cannot write the record of sweep ${this.rec.id} (${e instanceof Error ? e.message : String(e)}); the sweep goes on and writes it again once it can.`);
+      this.unwritten = true;
+      this.pending ??= setTimeout(() => {
+        this.pending = undefined;
+        this.write(true);
+      }, RETRY_MS).unref();
+    }
   }
 
   /** End the sweep: record its status once, and show the card's last state. */
@@ -293,9 +323,63 @@ class LiveSweep implements SweepView {
     this.rec.endTime = Date.now();
     this.rec.best = bestTrial(this.rec.runs, this.rec.goal);
     this.write(true);
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
     this.over = true;
+    this.tell("sweepEnded");
+    if (this.unwritten) {
+      warn(`labnote: sweep ${this.rec.id} ended ${status}, but its record could not be written; it is tried again for a minute.`);
+      this.retryFinal(FINAL_RETRIES);
+    }
     ACTIVE.delete(this.rec.id);
     this.display?.ended();
+  }
+
+  /** Tell the experiment's sinks; a sink that throws is reported once and skipped for the rest of the sweep. */
+  private tell(event: "sweepStarted" | "sweepChanged" | "sweepEnded"): void {
+    for (const s of this.host.sinks ?? []) {
+      const fn = s[event];
+      if (typeof fn !== "function" || this.failedSinks.has(s)) continue;
+      try {
+        fn.call(s, this.sinkView);
+      } catch (e) {
+        this.failedSinks.add(s);
+        warn(`labnote: a sink of sweep ${this.rec.id} failed and is skipped for the rest of it: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  /** What the sinks see of this sweep. */
+  private get sinkView(): SweepSinkView {
+    const rec = this.rec;
+    const root = this.host.storage?.root;
+    return (this.view ??= {
+      get id() {
+        return rec.id;
+      },
+      experiment: rec.experiment,
+      get number() {
+        return rec.number;
+      },
+      dir: root === undefined ? undefined : path.join(root, rec.experiment, SWEEPS_DIR),
+      record: () => rec,
+    });
+  }
+
+  /** Write the ended sweep's record once the store takes it (a disk that frees up), trying `left` more times. */
+  private retryFinal(left: number): void {
+    const storage = this.host.storage;
+    if (!storage?.writeSweep || left <= 0) return;
+    const t = setTimeout(() => {
+      RETRYING.delete(this.rec.id);
+      try {
+        storage.writeSweep!(this.host.name, this.rec.number, this.text());
+        warn(`labnote: the record of sweep ${this.rec.id} is written again.`);
+      } catch {
+        this.retryFinal(left - 1);
+      }
+    }, RETRY_MS).unref();
+    RETRYING.set(this.rec.id, t);
   }
 
   /** True when the cell that started the sweep was interrupted (tslab lets its async code run on). */
@@ -305,9 +389,13 @@ class LiveSweep implements SweepView {
 
   async run<R>(plan: Plan, fn: TrialCallback<R>): Promise<Sweep> {
     ACTIVE.add(this.rec.id);
+    // A resumed sweep's record is this one's now, not an earlier run's pending retry.
+    clearTimeout(RETRYING.get(this.rec.id));
+    RETRYING.delete(this.rec.id);
     const trialRuns: Run<unknown>[] = [];
     try {
       this.write(true);
+      this.tell("sweepStarted");
       if (this.options.widgets ?? this.host.widgets) this.display = hostHooks().showSweep?.(this);
       const done = new Set(this.rec.runs.filter((t) => t.status === "completed").map((t) => canonicalJson(t.params)));
       for (let i = 0; i < plan.total && !this.over; i++) {
@@ -368,9 +456,22 @@ class LiveSweep implements SweepView {
       threw = true;
       error = e;
     }
-    const rec = threw
-      ? await run.end({ status: isInterrupt(error) ? "interrupted" : "failed", error, endedBy: "callback" })
-      : await run.end({ result, endedBy: "callback" });
+    let rec: RunRecord;
+    try {
+      rec = threw ? await run.end({ status: isInterrupt(error) ? "interrupted" : "failed", error, endedBy: "callback" }) : await run.end({ result, endedBy: "callback" });
+    } catch (e) {
+      // The run's end could not be written (a full disk, a folder gone read-only): the trial did
+      // not complete as far as anyone reading the store can tell, so it is failed with the reason.
+      this.running = undefined;
+      if (this.over) return "stop";
+      this.endUnwritten(trial, run, e, threw ? error : undefined);
+      if (this.rec.stopOnError) {
+        this.finish("failed");
+        throw e;
+      }
+      this.write();
+      return "next";
+    }
     this.running = undefined;
     if (this.over) return "stop";
     this.settle(trial, rec, result);
@@ -384,6 +485,18 @@ class LiveSweep implements SweepView {
     }
     this.write();
     return "next";
+  }
+
+  /** A trial whose run could not write its end: failed, saying why (and what its callback threw, if it did). */
+  private endUnwritten(trial: SweepTrial, run: Run<unknown>, e: unknown, thrown: unknown): void {
+    const why = e instanceof Error ? e.message : String(e);
+    trial.status = "failed";
+    trial.endTime = run.record().endTime ?? Date.now();
+    const before = thrown === undefined ? "" : `${thrown instanceof Error ? thrown.message : String(thrown)}; then `;
+    trial.error = `${before}the run's end could not be written: ${why}`;
+    delete trial.value;
+    this.rec.best = bestTrial(this.rec.runs, this.rec.goal);
+    warn(`labnote: trial ${trial.trial + 1} of sweep ${this.rec.id} (run ${trial.run}) is recorded failed: its end could not be written (${why}).${this.rec.stopOnError ? "" : " The sweep goes on."}`);
   }
 
   private settle(trial: SweepTrial, rec: RunRecord, result: unknown): void {

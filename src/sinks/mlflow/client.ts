@@ -239,8 +239,9 @@ export class MlflowClient {
     await this.call("POST", "runs/log-batch", json);
   }
 
-  async updateRun(runId: string, status: string, endTime: number): Promise<void> {
-    await this.call("POST", "runs/update", { run_id: runId, status, end_time: endTime });
+  /** Set a run's status (and end time, when it ended). */
+  async updateRun(runId: string, status: string, endTime?: number): Promise<void> {
+    await this.call("POST", "runs/update", endTime === undefined ? { run_id: runId, status } : { run_id: runId, status, end_time: endTime });
   }
 
   /** Upload a file through the server's artifact proxy, at `<prefix>/<path>`. */

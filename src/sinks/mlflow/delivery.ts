@@ -8,12 +8,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { blobPath, flattenConfig, recordJson, type ArtifactRecord, type RunRecord } from "../../protocol";
+import { blobPath, flattenConfig, recordJson, trialOf, type ArtifactRecord, type RunRecord } from "../../protocol";
 import { reproductionNotebook, reproductionScript } from "../../history/reproduce";
 import type { Connection } from "./client";
 import { MlflowClient, MlflowRequestError, artifactPrefix } from "./client";
 import { KeyMap, LIMITS, clip, jsonStep, jsonValue, mlflowKey, mlflowStatus } from "./rules";
-import { releaseLock, saveOutbox, saveOutboxAsync, type Outbox } from "./outbox";
+import { RUN_OUTBOX, releaseLock, saveOutbox, saveOutboxAsync, type Outbox, type OutboxFiles } from "./outbox";
+
+/** The tag of a child run that names its parent's MLflow run id (MLflow's UI nests the child under it). */
+export const PARENT_TAG = "mlflow.parentRunId";
 
 /** Where a run's code goes among its MLflow artifacts. */
 export const CODE_FILES = {
@@ -47,6 +50,12 @@ export interface RunSource {
   /** True once the run has ended (its final status is known). */
   ended(): boolean;
   artifacts(): readonly ArtifactRecord[];
+  /** The outbox's and lock's names in `dir` (default: a run's, `mlflow.json` and `mlflow.lock`). */
+  readonly files?: OutboxFiles;
+  /** The tag that holds labnote's id of what is sent (default `labnote.run_id`). */
+  readonly idTag?: string;
+  /** Tags besides the run's own, set when it starts. */
+  extraTags?(): { key: string; value: string }[];
 }
 
 /**
@@ -88,6 +97,11 @@ export interface DeliveryOptions {
   onPoints?: (n: number) => void;
   /** Hears every request the server answered (a watchdog's sign of life). */
   onAnswer?: () => void;
+  /**
+   * For a trial of a sweep (the outbox names its `parent`): MLflow's id of the parent run in
+   * experiment `experimentId`, creating it if need be; undefined when there is none to nest under.
+   */
+  parent?: (experimentId: string) => Promise<string | undefined>;
 }
 
 /** The first wait after a failure, and the longest. */
@@ -140,11 +154,29 @@ export class Delivery {
     });
   }
 
+  /**
+   * MLflow's id of the run, finding its experiment and finding or creating the run first if need
+   * be: what a sweep's trials ask of their parent. Calls at once share one request.
+   */
+  created(): Promise<string> {
+    if (this.box.runId !== undefined && this.box.experimentId !== undefined) return Promise.resolve(this.box.runId);
+    return (this.creating ??= (async () => {
+      try {
+        if (this.box.experimentId === undefined) await this.experimentOnce();
+        if (this.box.parent !== undefined && this.box.parentRunId === undefined && this.options.parent) await this.ensureParent();
+        if (this.box.runId === undefined) await this.ensureRun();
+        return this.box.runId!;
+      } finally {
+        this.creating = undefined;
+      }
+    })());
+  }
+
   /** Save the outbox now (exit paths). */
   saveNow(): void {
     if (this.source.dir === undefined || this.options.persist === false) return;
     try {
-      saveOutbox(this.source.dir, this.box);
+      saveOutbox(this.source.dir, this.box, this.files.outbox);
     } catch {
       /* the store's own error says more; the cursors saved last stay */
     }
@@ -219,8 +251,10 @@ export class Delivery {
     this.refusable = false;
     this.refusedNow = undefined;
     if (b.done) return undefined;
-    if (b.experimentId === undefined) return () => this.ensureExperiment();
-    if (b.runId === undefined) return () => this.ensureRun();
+    if (b.experimentId === undefined) return () => this.experimentOnce();
+    if (b.parent !== undefined && b.parentRunId === undefined && this.options.parent) return () => this.ensureParent();
+    if (b.runId === undefined) return () => this.created().then(() => undefined);
+    if (b.reopen) return () => this.reopenRun();
     this.refusable = true;
     if (!b.params) {
       this.refusedNow = () => void (b.params = true);
@@ -245,8 +279,31 @@ export class Delivery {
     return () => this.finish();
   }
 
+  /** Find or create the experiment; calls at once share one request. */
+  private experimentOnce(): Promise<void> {
+    return (this.finding ??= this.ensureExperiment().finally(() => (this.finding = undefined)));
+  }
+
   private async ensureExperiment(): Promise<void> {
     this.box.experimentId = await this.client.ensureExperiment(this.box.experimentName);
+    await this.save();
+  }
+
+  /** A trial's parent: its MLflow id, known before the trial's run is created (so it is nested from the start). */
+  private async ensureParent(): Promise<void> {
+    const b = this.box;
+    const id = await this.options.parent!(b.experimentId!);
+    if (id === undefined) {
+      this.say(`labnote: run ${b.run} is sent to MLflow without its sweep ${b.parent} as parent run (the sweep's MLflow run cannot be found or made)`);
+      delete b.parent;
+    } else b.parentRunId = id;
+    await this.save();
+  }
+
+  /** A run that ended in MLflow goes on (a resumed sweep): RUNNING again until it ends. */
+  private async reopenRun(): Promise<void> {
+    await this.client.updateRun(this.box.runId!, "RUNNING");
+    delete this.box.reopen;
     await this.save();
   }
 
@@ -254,15 +311,17 @@ export class Delivery {
     const b = this.box;
     const rec = this.source.record();
     let info = await this.client.findRun(b.experimentId!, "labnote.uid", b.uid);
+    const tags = [
+      { key: "mlflow.runName", value: rec.name || rec.id },
+      { key: this.source.idTag ?? "labnote.run_id", value: rec.id },
+      { key: "labnote.uid", value: b.uid },
+    ];
+    if (b.parentRunId) tags.push({ key: PARENT_TAG, value: b.parentRunId });
     info ??= await this.client.createRun({
       experiment_id: b.experimentId!,
       run_name: rec.name || rec.id,
       start_time: Math.round(rec.startTime),
-      tags: [
-        { key: "mlflow.runName", value: rec.name || rec.id },
-        { key: "labnote.run_id", value: rec.id },
-        { key: "labnote.uid", value: b.uid },
-      ],
+      tags,
     });
     b.runId = info.run_id;
     b.artifactPrefix = artifactPrefix(info.artifact_uri) ?? null;
@@ -304,7 +363,7 @@ export class Delivery {
     const tags: Record<string, string> = {
       "mlflow.runName": rec.name || rec.id,
       "mlflow.source.type": rec.notebook ? "NOTEBOOK" : "LOCAL",
-      "labnote.run_id": rec.id,
+      [this.source.idTag ?? "labnote.run_id"]: rec.id,
       "labnote.experiment": rec.experiment,
       "labnote.host": rec.hostname,
       "labnote.seed": String(rec.seed),
@@ -320,6 +379,13 @@ export class Delivery {
     if (rec.cells.length) tags["labnote.cell"] = String(rec.cells[0].executionCount);
     if (rec.rerunOf) tags["labnote.rerun_of"] = rec.rerunOf;
     if (rec.tags.length) tags["labnote.tags"] = rec.tags.join(", ");
+    if (this.box.parentRunId) tags[PARENT_TAG] = this.box.parentRunId;
+    const sweep = trialOf(rec);
+    if (sweep) {
+      tags["labnote.sweep"] = sweep.id;
+      tags["labnote.trial"] = String(sweep.trial);
+    }
+    for (const t of this.source.extraTags?.() ?? []) tags[t.key] = t.value;
     for (const t of rec.tags) {
       const key = mlflowKey(t);
       if (!key.startsWith("mlflow.") && !key.startsWith("labnote.") && tags[key] === undefined) tags[key] = "";
@@ -469,22 +535,28 @@ export class Delivery {
     await this.client.updateRun(this.box.runId!, mlflowStatus(rec.status), Math.round(endTime));
     this.box.done = true;
     await this.save();
-    if (this.source.dir !== undefined && this.options.persist !== false) releaseLock(this.source.dir);
+    if (this.source.dir !== undefined && this.options.persist !== false) releaseLock(this.source.dir, this.files.lock);
     this.resolveDone();
   }
 
   private async save(): Promise<void> {
     if (this.source.dir === undefined || this.options.persist === false) return;
     try {
-      await saveOutboxAsync(this.source.dir, this.box);
+      await saveOutboxAsync(this.source.dir, this.box, this.files.outbox);
     } catch (e) {
       if (!this.warnedSave) {
         this.warnedSave = true;
-        this.say(`labnote: cannot save ${path.join(this.source.dir, "mlflow.json")} (${e instanceof Error ? e.message : String(e)}); delivery goes on, but a crash now would make labnote sync send some points again`);
+        this.say(`labnote: cannot save ${path.join(this.source.dir, this.files.outbox)} (${e instanceof Error ? e.message : String(e)}); delivery goes on, but a crash now would make labnote sync send some points again`);
       }
     }
   }
 
+  private get files(): OutboxFiles {
+    return this.source.files ?? RUN_OUTBOX;
+  }
+
+  private creating: Promise<string> | undefined;
+  private finding: Promise<void> | undefined;
   private readonly metricKeys: KeyMap;
   /** Tags that record a renamed name, not yet delivered. */
   private readonly renameTags: { key: string; value: string }[] = [];

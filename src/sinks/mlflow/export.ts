@@ -13,14 +13,16 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { LabnoteError, type RunRecord } from "../../protocol";
+import { LabnoteError, SWEEPS_DIR, parseSweepId, trialOf, type RunRecord, type SweepRecord } from "../../protocol";
 import { runDir } from "../../history/read";
+import { readSweepRecord } from "../../history/sweep";
 import { sha256 } from "../../core/util/hash";
 import { artifactPrefix, connection, MlflowClient, MlflowRequestError, type MlflowRun } from "./client";
-import { Delivery, Reachability } from "./delivery";
+import { Delivery, Reachability, type RunSource } from "./delivery";
 import { newOutbox, readOutbox, type Outbox } from "./outbox";
 import { KeyMap, mlflowStatus } from "./rules";
 import { StoredRun } from "./stored";
+import { SWEEP_ID_TAG, SweepSource } from "./sweep";
 
 /** Options of an export into MLflow. */
 export interface MlflowExportOptions {
@@ -52,6 +54,8 @@ export interface ExportedRun {
   sent: number;
   /** Points the server refused. */
   refused: number;
+  /** A trial of a sweep: MLflow's id of its parent run (the sweep's). */
+  parentRunId?: string;
 }
 
 /** The tag that holds labnote's run id in MLflow. */
@@ -72,14 +76,18 @@ export function int64(v: number | string | undefined): number {
  * at its start time; the run its outbox names first, when the outbox streamed to this server.
  */
 export async function earlierCopy(client: MlflowClient, experimentId: string, rec: RunRecord, root: string): Promise<MlflowRun | undefined> {
-  const runs = await client.allRuns(experimentId, `tags.\`${RUN_ID_TAG}\` = ${filterString(rec.id)}`);
+  return findCopy(client, experimentId, RUN_ID_TAG, rec.id, rec.startTime, readOutbox(runDir(root, rec.experiment, rec.number)));
+}
+
+/** The MLflow run tagged `tag` = `id` and started at `startTime`; the one `box` names first, when it streamed to this server. */
+async function findCopy(client: MlflowClient, experimentId: string, tag: string, id: string, startTime: number, box: Outbox | undefined): Promise<MlflowRun | undefined> {
+  const runs = await client.allRuns(experimentId, `tags.\`${tag}\` = ${filterString(id)}`);
   if (runs.length === 0) return undefined;
-  const box = readOutbox(runDir(root, rec.experiment, rec.number));
   if (box?.runId && box.trackingUri === client.conn.uri) {
     const named = runs.find((r) => r.info.run_id === box.runId);
     if (named) return named;
   }
-  return runs.find((r) => int64(r.info.start_time) === Math.round(rec.startTime));
+  return runs.find((r) => int64(r.info.start_time) === Math.round(startTime));
 }
 
 /** name → key of the names MLflow's copy records as renamed (`labnote.metric_name.<key>` = name). */
@@ -90,7 +98,7 @@ function renamedIn(run: MlflowRun, prefix: string): Record<string, string> {
 }
 
 /** The outbox a delivery of `rec` starts from: what MLflow's copy already holds, or nothing. */
-async function startingPoint(client: MlflowClient, box: Outbox, copy: MlflowRun | undefined, source: StoredRun): Promise<void> {
+async function startingPoint(client: MlflowClient, box: Outbox, copy: MlflowRun | undefined, source: RunSource): Promise<void> {
   if (copy === undefined) return;
   box.runId = copy.info.run_id;
   box.artifactPrefix = artifactPrefix(copy.info.artifact_uri) ?? null;
@@ -128,29 +136,18 @@ export async function exportToMlflow(root: string, records: readonly RunRecord[]
   const stallMs = options.stallMs ?? 120_000;
   const reach = new Reachability(conn.uri, options.say, "The export waits for it and stops if it stays silent.");
   const experimentIds = new Map<string, string>();
+  const experimentIdOf = async (name: string): Promise<string> => {
+    let id = experimentIds.get(name);
+    if (id === undefined) {
+      id = await client.ensureExperiment(name);
+      experimentIds.set(name, id);
+    }
+    return id;
+  };
   const out: ExportedRun[] = [];
-  for (const rec of records) {
-    const experimentName = options.experimentName ?? rec.experiment;
-    if (rec.status === "running") {
-      out.push({ id: rec.id, outcome: "skipped", reason: "it is still running (its process sends it live with the mlflow option; export it once it ended)", experimentName, sent: 0, refused: 0 });
-      continue;
-    }
-    let experimentId = experimentIds.get(experimentName);
-    let copy: MlflowRun | undefined;
-    const source = new StoredRun(root, rec);
-    const box = newOutbox(rec.id, conn.uri, experimentName, readOutbox(source.dir)?.uid ?? exportUid(root, rec));
-    try {
-      if (experimentId === undefined) {
-        experimentId = await client.ensureExperiment(experimentName);
-        experimentIds.set(experimentName, experimentId);
-      }
-      box.experimentId = experimentId;
-      copy = await earlierCopy(client, experimentId, rec, root);
-      await startingPoint(client, box, copy, source);
-    } catch (e) {
-      if (e instanceof MlflowRequestError) throw unreachable(conn.uri, e);
-      throw e;
-    }
+  /** Per sweep and MLflow experiment: its parent run there, exported (or found) before its first trial. */
+  const parents = new Map<string, ExportedRun | undefined>();
+  const send = async (id: string, experimentName: string, source: RunSource, box: Outbox, copy: MlflowRun | undefined): Promise<ExportedRun> => {
     const before = Object.values(box.metrics).reduce((a, n) => a + n, 0);
     if (before > 0) options.onPoints?.(before);
     let lastAnswer = Date.now();
@@ -165,13 +162,78 @@ export async function exportToMlflow(root: string, records: readonly RunRecord[]
     d.stop();
     const sent = Object.values(box.metrics).reduce((a, n) => a + n, 0) - before;
     const refused = box.refused ?? 0;
-    if (!box.done) {
-      out.push({ id: rec.id, outcome: "owed", reason: `the server at ${conn.uri} stopped answering for ${Math.round(stallMs / 1000)} s; export again to send the rest`, experimentName, runId: box.runId, sent, refused });
+    if (!box.done) return { id, outcome: "owed", reason: `the server at ${conn.uri} stopped answering for ${Math.round(stallMs / 1000)} s; export again to send the rest`, experimentName, runId: box.runId, sent, refused };
+    return { id, outcome: copy ? "completed" : "created", experimentName, runId: box.runId, status: mlflowStatus(source.record().status), sent, refused };
+  };
+  for (const rec of records) {
+    const experimentName = options.experimentName ?? rec.experiment;
+    if (rec.status === "running") {
+      out.push({ id: rec.id, outcome: "skipped", reason: "it is still running (its process sends it live with the mlflow option; export it once it ended)", experimentName, sent: 0, refused: 0 });
       continue;
     }
-    out.push({ id: rec.id, outcome: copy ? "completed" : "created", experimentName, runId: box.runId, status: mlflowStatus(rec.status), sent, refused });
+    let copy: MlflowRun | undefined;
+    const source = new StoredRun(root, rec);
+    const box = newOutbox(rec.id, conn.uri, experimentName, readOutbox(source.dir)?.uid ?? exportUid(root, rec));
+    try {
+      box.experimentId = await experimentIdOf(experimentName);
+      const trial = trialOf(rec);
+      if (trial) {
+        const key = `${experimentName}\0${trial.id}`;
+        if (!parents.has(key)) {
+          const p = await exportSweep(trial.id, rec.experiment, experimentName, box.experimentId);
+          parents.set(key, p);
+          if (p) out.push(p);
+        }
+        const parent = parents.get(key);
+        if (parent?.runId) {
+          box.parent = trial.id;
+          box.parentRunId = parent.runId;
+        }
+      }
+      copy = await earlierCopy(client, box.experimentId, rec, root);
+      await startingPoint(client, box, copy, source);
+    } catch (e) {
+      if (e instanceof MlflowRequestError) throw unreachable(conn.uri, e);
+      throw e;
+    }
+    const result = await send(rec.id, experimentName, source, box, copy);
+    if (box.parentRunId) result.parentRunId = box.parentRunId;
+    out.push(result);
   }
   return out;
+
+  /**
+   * A sweep's parent run, found again (by its sweep-id tag and start time) or created, with what
+   * it lacks; undefined (and a warning) when the sweep's record cannot be read.
+   */
+  async function exportSweep(sweepId: string, experiment: string, experimentName: string, experimentId: string): Promise<ExportedRun | undefined> {
+    let number: number;
+    try {
+      number = parseSweepId(experiment, sweepId);
+    } catch {
+      return undefined;
+    }
+    const r = readSweepRecord(root, experiment, number);
+    if (!r.ok) {
+      options.say(`labnote: the trials of sweep ${sweepId} go to MLflow without a parent run: ${r.file}: ${r.reason}`);
+      return undefined;
+    }
+    const record: SweepRecord = r.record;
+    const dir = path.join(root, experiment, SWEEPS_DIR);
+    const source = new SweepSource(dir, number, () => record, false);
+    const own = readOutbox(dir, source.files.outbox);
+    const box = newOutbox(sweepId, conn.uri, experimentName, own?.uid ?? sha256(`export\0${os.hostname()}\0${path.resolve(root)}\0${sweepId}\0${record.startTime}`).slice(0, 32));
+    box.experimentId = experimentId;
+    const copy = await findCopy(client, experimentId, SWEEP_ID_TAG, sweepId, record.startTime, own);
+    await startingPoint(client, box, copy, source);
+    if (!source.ended()) {
+      // Still running in its own process (which sends it live): the trials nest under it all the same.
+      const d = new Delivery(client, box, source, reach, options.say, { persist: false });
+      const runId = await d.created();
+      return { id: sweepId, outcome: "skipped", reason: "the sweep is still running (its process sends it live with the mlflow option); its finished trials are nested under it", experimentName, runId, sent: 0, refused: 0 };
+    }
+    return send(sweepId, experimentName, source, box, copy);
+  }
 }
 
 /** The error of a server that cannot be reached or refuses what it is asked. */

@@ -19,6 +19,7 @@ import { Series } from "../../core/metrics/series";
 import type { ExperimentStorage } from "../../core/storage";
 import { MlflowClient, MlflowRequestError, type MlflowRun } from "./client";
 import { int64, RUN_ID_TAG, unreachable } from "./export";
+import { SWEEP_ID_TAG } from "./sweep";
 
 /** Where an imported run came from, as its record's `metadata.mlflow` holds it. */
 export interface MlflowOrigin {
@@ -147,6 +148,11 @@ export async function importFromMlflow(client: MlflowClient, storage: Experiment
     const already = imported.get(run.info.run_id);
     if (already !== undefined) {
       out.push({ runId: run.info.run_id, name, outcome: "skipped", id: already, reason: `imported before as ${already}`, points: 0 });
+      continue;
+    }
+    const sweep = run.data?.tags?.find((t) => t.key === SWEEP_ID_TAG)?.value;
+    if (sweep !== undefined) {
+      out.push({ runId: run.info.run_id, name, outcome: "skipped", reason: `it is the parent run of labnote's sweep ${sweep} (its trials are runs of their own)`, points: 0 });
       continue;
     }
     const own = ownRun(root, run);

@@ -44,7 +44,22 @@ export interface Outbox {
   refused?: number;
   /** Set once the final status is in MLflow and nothing is left to send. */
   done: boolean;
+  /** A trial of a sweep: the sweep's id (`<experiment>/sweep-<n>`), whose MLflow run is this run's parent. */
+  parent?: string;
+  /** MLflow's id of the parent run, once known (tag `mlflow.parentRunId`). */
+  parentRunId?: string;
+  /** The run ended in MLflow once and goes on (a resumed sweep): it is set RUNNING again first. */
+  reopen?: boolean;
 }
+
+/** The names of an outbox and its lock inside their folder. */
+export interface OutboxFiles {
+  outbox: string;
+  lock: string;
+}
+
+/** A run's outbox and lock, in the run's folder. */
+export const RUN_OUTBOX: OutboxFiles = { outbox: OUTBOX_FILE, lock: LOCK_FILE };
 
 /** A fresh outbox for a run. */
 export function newOutbox(run: string, trackingUri: string, experimentName: string, uid: string): Outbox {
@@ -52,10 +67,10 @@ export function newOutbox(run: string, trackingUri: string, experimentName: stri
 }
 
 /** The outbox in `dir`, or undefined when there is none or it cannot be read. */
-export function readOutbox(dir: string): Outbox | undefined {
+export function readOutbox(dir: string, name = OUTBOX_FILE): Outbox | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(fs.readFileSync(path.join(dir, OUTBOX_FILE), "utf8"));
+    v = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
   } catch {
     return undefined;
   }
@@ -71,16 +86,16 @@ export function readOutbox(dir: string): Outbox | undefined {
 let counter = 0;
 
 /** A temporary file beside the outbox, renamed over it once written: readers see the old one or the new one. */
-function tmpFile(dir: string): string {
-  return path.join(dir, `.${OUTBOX_FILE}.${process.pid}.${++counter}.tmp`);
+function tmpFile(dir: string, name: string): string {
+  return path.join(dir, `.${name}.${process.pid}.${++counter}.tmp`);
 }
 
 /** Save the outbox now (exit paths), atomically. */
-export function saveOutbox(dir: string, box: Outbox): void {
-  const tmp = tmpFile(dir);
+export function saveOutbox(dir: string, box: Outbox, name = OUTBOX_FILE): void {
+  const tmp = tmpFile(dir, name);
   try {
     fs.writeFileSync(tmp, `${JSON.stringify(box, null, 1)}\n`);
-    fs.renameSync(tmp, path.join(dir, OUTBOX_FILE));
+    fs.renameSync(tmp, path.join(dir, name));
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
@@ -88,11 +103,11 @@ export function saveOutbox(dir: string, box: Outbox): void {
 }
 
 /** Save the outbox without blocking, atomically. */
-export async function saveOutboxAsync(dir: string, box: Outbox): Promise<void> {
-  const tmp = tmpFile(dir);
+export async function saveOutboxAsync(dir: string, box: Outbox, name = OUTBOX_FILE): Promise<void> {
+  const tmp = tmpFile(dir, name);
   try {
     await fs.promises.writeFile(tmp, `${JSON.stringify(box, null, 1)}\n`);
-    await fs.promises.rename(tmp, path.join(dir, OUTBOX_FILE));
+    await fs.promises.rename(tmp, path.join(dir, name));
   } catch (e) {
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
@@ -103,8 +118,8 @@ export async function saveOutboxAsync(dir: string, box: Outbox): Promise<void> {
  * Take the delivery of the run in `dir` for this process. False when another live process of
  * this machine holds it; a lock left by a process that is gone is taken over.
  */
-export function takeLock(dir: string): boolean {
-  const file = path.join(dir, LOCK_FILE);
+export function takeLock(dir: string, name = LOCK_FILE): boolean {
+  const file = path.join(dir, name);
   const mine = JSON.stringify({ pid: process.pid, hostname: os.hostname() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -128,10 +143,10 @@ export function takeLock(dir: string): boolean {
 }
 
 /** Give the delivery back. */
-export function releaseLock(dir: string): void {
+export function releaseLock(dir: string, name = LOCK_FILE): void {
   try {
-    const holder = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")) as { pid?: unknown };
-    if (holder.pid === process.pid) fs.rmSync(path.join(dir, LOCK_FILE), { force: true });
+    const holder = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { pid?: unknown };
+    if (holder.pid === process.pid) fs.rmSync(path.join(dir, name), { force: true });
   } catch {
     /* already gone */
   }

@@ -8,14 +8,23 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { LabnoteError, describe, type ArtifactRecord, type RunRecord } from "../../protocol";
-import type { MetricBatch, RunSink, RunView } from "../../core/events";
+import { LabnoteError, describe, trialOf, type ArtifactRecord, type RunRecord } from "../../protocol";
+import type { MetricBatch, RunSink, RunView, SweepSinkView } from "../../core/events";
 import { sha256 } from "../../core/util/hash";
 import { warn } from "../../core/util/warn";
 import { connection, MlflowClient, type Connection } from "./client";
 import { Delivery, Reachability, type PointsView, type RunSource } from "./delivery";
-import { newOutbox, saveOutbox, takeLock } from "./outbox";
+import { newOutbox, readOutbox, saveOutbox, takeLock, type Outbox } from "./outbox";
 import { deliverLeftovers } from "./stored";
+import { SweepSource } from "./sweep";
+
+/**
+ * Sweeps being sent from this process, by tracking URI and sweep id: a sweep resumed by a cell
+ * run again (a new experiment object, a new sink) goes on with the same delivery.
+ */
+const SWEEPS: Map<string, { d: Delivery; source: SweepSource }> = ((globalThis as unknown as Record<symbol, Map<string, { d: Delivery; source: SweepSource }> | undefined>)[
+  Symbol.for("labnote.mlflow.sweeps")
+] ??= new Map());
 
 /** Where runs go in MLflow. */
 export interface MlflowOptions {
@@ -107,11 +116,14 @@ export class MlflowSink implements RunSink {
     const source = new LiveRun(run);
     const uid = sha256(Buffer.from(`${os.hostname()}\0${run.dir ?? "ghost"}\0${run.startTime}\0${run.id}\0${process.pid}`)).slice(0, 32);
     const box = newOutbox(run.id, this.conn.uri, this.experimentName ?? run.experiment, uid);
+    // A trial of a sweep is nested under the sweep's run, whose id its delivery asks for first.
+    const trial = trialOf(run.record());
+    if (trial) box.parent = trial.id;
     if (run.dir !== undefined) {
       takeLock(run.dir);
       saveOutbox(run.dir, box);
     }
-    const d = new Delivery(this.client, box, source, this.reach, warn);
+    const d = new Delivery(this.client, box, source, this.reach, warn, { parent: trial ? () => this.parentRunId(trial.id) : undefined });
     this.runs.set(run.id, { d, source });
     void d.done.then(() => this.runs.delete(run.id));
     d.poke();
@@ -121,7 +133,7 @@ export class MlflowSink implements RunSink {
       this.caughtUp.add(expDir);
       const t = setTimeout(() => {
         try {
-          for (const l of deliverLeftovers(path.dirname(expDir), path.basename(expDir), { say: warn, shared: { client: this.client, reach: this.reach }, except: run.id }))
+          for (const l of deliverLeftovers(path.dirname(expDir), path.basename(expDir), { say: warn, shared: { client: this.client, reach: this.reach }, except: run.id, liveSweep: (id) => SWEEPS.get(this.sweepKey(id))?.d }))
             if (l.delivery) this.leftovers.add(l.delivery);
         } catch (e) {
           warn(`labnote: the undelivered MLflow runs of ${path.basename(expDir)} are left for labnote sync: ${e instanceof Error ? e.message : String(e)}`);
@@ -152,6 +164,61 @@ export class MlflowSink implements RunSink {
     r.d.saveNow();
   }
 
+  /**
+   * A sweep starts (or resumes): its parent run is created in MLflow before anything else of it,
+   * off the logging path; a sweep resumed after it ended there is set RUNNING again.
+   */
+  sweepStarted(sweep: SweepSinkView): void {
+    const key = this.sweepKey(sweep.id);
+    const read = () => sweep.record();
+    const known = SWEEPS.get(key);
+    if (known && !known.d.box.done) {
+      known.source.use(read);
+      known.d.poke();
+      return;
+    }
+    const source = new SweepSource(sweep.dir, sweep.number, read, true);
+    const experimentName = this.experimentName ?? sweep.experiment;
+    let box: Outbox | undefined = known?.d.box ?? (sweep.dir === undefined ? undefined : readOutbox(sweep.dir, source.files.outbox));
+    if (box && (box.trackingUri !== this.conn.uri || box.experimentName !== experimentName || box.run !== sweep.id)) box = undefined;
+    if (box?.done) {
+      // Ended in MLflow, resumed here: RUNNING again, and its tags (the plan's size may have grown) set again.
+      box.done = false;
+      box.reopen = true;
+      box.tags = false;
+    }
+    const rec = sweep.record();
+    box ??= newOutbox(sweep.id, this.conn.uri, experimentName, sha256(Buffer.from(`${os.hostname()}\0${sweep.dir ?? "ghost"}\0${rec.startTime}\0${sweep.id}\0${process.pid}`)).slice(0, 32));
+    if (sweep.dir !== undefined) {
+      takeLock(sweep.dir, source.files.lock);
+      saveOutbox(sweep.dir, box, source.files.outbox);
+    }
+    const d = new Delivery(this.client, box, source, this.reach, warn);
+    SWEEPS.set(key, { d, source });
+    this.sweeps.add(key);
+    d.poke();
+  }
+
+  sweepChanged(sweep: SweepSinkView): void {
+    SWEEPS.get(this.sweepKey(sweep.id))?.d.poke();
+  }
+
+  sweepEnded(sweep: SweepSinkView): void {
+    const s = SWEEPS.get(this.sweepKey(sweep.id));
+    s?.d.poke();
+    s?.d.saveNow();
+  }
+
+  /** MLflow's id of a sweep's run (created first if need be); undefined for a sweep not sent from this process. */
+  private async parentRunId(sweepId: string): Promise<string | undefined> {
+    const s = SWEEPS.get(this.sweepKey(sweepId));
+    return s ? s.d.created() : undefined;
+  }
+
+  private sweepKey(sweepId: string): string {
+    return `${this.conn.uri}\0${sweepId}`;
+  }
+
   /** Waits (at most `endWaitMs`) for the server to have what was logged; not at all while it does not answer. */
   async drain(): Promise<void> {
     await Promise.all([...this.runs.values()].map((r) => r.d.settled(this.endWaitMs)));
@@ -159,6 +226,7 @@ export class MlflowSink implements RunSink {
 
   drainSync(): void {
     for (const r of this.runs.values()) r.d.saveNow();
+    for (const k of this.sweeps) SWEEPS.get(k)?.d.saveNow();
   }
 
   /** Stop sending, for every run of this sink; what is not delivered stays in the outboxes for `labnote sync`. */
@@ -168,6 +236,11 @@ export class MlflowSink implements RunSink {
       r.d.saveNow();
     }
     for (const d of this.leftovers) d.stop();
+    for (const k of this.sweeps) {
+      const s = SWEEPS.get(k);
+      s?.d.stop();
+      s?.d.saveNow();
+    }
   }
 
   private readonly experimentName: string | undefined;
@@ -176,5 +249,7 @@ export class MlflowSink implements RunSink {
   private readonly reach: Reachability;
   private readonly runs = new Map<string, { d: Delivery; source: LiveRun }>();
   private readonly caughtUp = new Set<string>();
+  /** Keys (in SWEEPS) of the sweeps this sink started sending. */
+  private readonly sweeps = new Set<string>();
   private readonly leftovers = new Set<Delivery>();
 }

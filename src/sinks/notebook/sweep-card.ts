@@ -6,6 +6,7 @@
  */
 import {
   PROTOCOL_VERSION,
+  ROW_ERROR_CHARS,
   SWEEP_MIME,
   latestTrials,
   rankTrials,
@@ -29,7 +30,9 @@ export const SWEEP_TABLE_ROWS = 50;
 
 function row(t: SweepTrial, value?: number): SweepRow {
   const v = value ?? (t.value === undefined ? undefined : trialValue(t));
-  return { trial: t.trial, run: t.run, status: t.status, params: t.params, value: v === undefined ? null : toWire(v) };
+  const r: SweepRow = { trial: t.trial, run: t.run, status: t.status, params: t.params, value: v === undefined ? null : toWire(v) };
+  if (t.status === "failed" && t.error) r.error = t.error.slice(0, ROW_ERROR_CHARS);
+  return r;
 }
 
 /** At most `n` rows for the chart: the best half, and an even sample of the others. */
@@ -81,6 +84,8 @@ export function sweepPayload(view: SweepView, lines = 200, rows = SWEEP_TABLE_RO
     ).map((t) => row(t)),
   };
   if (rec.endTime !== undefined) p.endTime = rec.endTime;
+  const failed = latest.filter((t) => t.status === "failed").sort((a, b) => a.startTime - b.startTime);
+  if (failed.length) p.failure = row(failed[failed.length - 1]);
   const cur = view.current();
   if (cur) p.current = row(cur.trial, cur.value);
   if (rec.status === "running" && ended.length > 0) {
