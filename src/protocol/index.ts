@@ -33,3 +33,4 @@ export * from "./sweep-view";
 export * from "./annotations";
 export * from "./experiment-index";
 export * from "./system";
+export * from "./ranges";
