@@ -32,5 +32,6 @@ export * from "./sweep";
 export * from "./sweep-view";
 export * from "./annotations";
 export * from "./experiment-index";
+export * from "./trash";
 export * from "./system";
 export * from "./ranges";

@@ -6,45 +6,26 @@
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { launchBrowser, openNotebook, repo, startCommand, startLab, type Lab } from "./lab";
+import { before, describe, it } from "node:test";
+import { openNotebook, repo, startCommand, useLab, waitCellsRan } from "./lab";
 
 describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let page: Page;
+  const ui = useLab({ page: { viewport: { width: 1400, height: 1000 } } });
 
   before(async () => {
-    lab = await startLab();
-    copyFileSync(path.join(repo, "notebooks", "sweeps.ipynb"), path.join(lab.root, "sweeps.ipynb"));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    copyFileSync(path.join(repo, "notebooks", "sweeps.ipynb"), path.join(ui.lab.root, "sweeps.ipynb"));
   });
 
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
-
-  const firstCard = () => page.locator(".jp-OutputArea .jp-labnote-sweep").first();
+  const firstCard = () => ui.page.locator(".jp-OutputArea .jp-labnote-sweep").first();
   const runsInTable = () => firstCard().locator("tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.run));
 
   it("shows one card per sweep, with its progress, best trial, chart and table, and no card per trial", async () => {
-    await openNotebook(page, lab, "sweeps.ipynb");
-    await startCommand(page, "notebook:run-all-cells");
-    await page.waitForFunction(
-      () => {
-        const w = (window as any).jupyterapp.shell.currentWidget;
-        const cells = w.content.widgets;
-        return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
-      },
-      undefined,
-      { timeout: 400_000, polling: 500 },
-    );
-    const cards = page.locator(".jp-OutputArea .jp-labnote-sweep");
+    await openNotebook(ui.page, ui.lab, "sweeps.ipynb");
+    await startCommand(ui.page, "notebook:run-all-cells");
+    await waitCellsRan(ui.page, 400_000);
+    const cards = ui.page.locator(".jp-OutputArea .jp-labnote-sweep");
     assert.equal(await cards.count(), 3, "the grid, the random sweep and its redraw");
-    assert.equal(await page.locator(".jp-OutputArea .jp-labnote-card").count(), 0, "trials show no run cards");
+    assert.equal(await ui.page.locator(".jp-OutputArea .jp-labnote-card").count(), 0, "trials show no run cards");
     const text = (await firstCard().textContent()) ?? "";
     assert.match(text, /sweeps\/sweep-1 · lr-hidden · grid/);
     assert.match(text, /completed/);
