@@ -9,10 +9,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
 import { writeMetricRuns, zoomValue } from "./fixtures";
-import { command, launchBrowser, repo, startLab, type Lab } from "./lab";
+import { command, repo, useLab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 const D = "#labnote-dashboard";
@@ -50,17 +50,15 @@ async function hover(page: Page, fx: number): Promise<{ run: string; step: numbe
 }
 
 describe("zooming a dashboard chart into a 1,000,000-point run", { timeout: 900_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
+  const use = useLab({ page: { viewport: { width: 1500, height: 1000 } } });
   let page: Page;
   const files: FileRequest[] = [];
 
   before(async () => {
-    lab = await startLab();
+    const lab = use.lab;
+    page = use.page;
     writeMetricRuns(lab.root, "zoom", 1, POINTS);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     page.on("response", (res) => {
       const url = decodeURIComponent(res.url());
       if (!url.includes("/files/") && !url.includes("/api/contents/")) return;
@@ -75,13 +73,8 @@ describe("zooming a dashboard chart into a 1,000,000-point run", { timeout: 900_
     await page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "1", undefined, { timeout: 120_000 });
   });
 
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
-
   it("draws the unzoomed chart from the summary alone", async () => {
-    assert.equal(statSync(path.join(lab.root, "experiments", "zoom", "1", "metrics", "0.f64")).size, POINTS * 24);
+    assert.equal(statSync(path.join(use.lab.root, "experiments", "zoom", "1", "metrics", "0.f64")).size, POINTS * 24);
     await page.locator(`${D} tbody tr[data-id="zoom/1"] input[type=checkbox]`).click();
     await page.waitForSelector(`${D} .jp-labnote-dashboard-charts[data-state="drawn"]`, { timeout: 60_000 });
     await page.waitForSelector(`${LOSS} canvas`, { timeout: 30_000 });
