@@ -139,7 +139,9 @@ export class MetricChart {
           // Zoomed in far, ticks a few steps apart keep every digit (502,437, not 502k).
           labelExpr: "abs(datum.value) >= 10000 ? (span(domain('x')) * 100 >= abs(datum.value) ? format(datum.value, '.3~s') : format(datum.value, ',.12~r')) : format(datum.value, '~g')",
         };
-    const yScale: Record<string, unknown> = o.logY ? { type: "log", domain: o.logY.domain, nice: false } : { zero: false, nice: true };
+    // Zoomed in, a linear y-axis fits what is in view (the `ydomain` signal; null: all rows).
+    const fit = this._fitsY();
+    const yScale: Record<string, unknown> = o.logY ? { type: "log", domain: o.logY.domain, nice: false } : { zero: false, nice: true, ...(fit ? { domainRaw: { expr: "ydomain" } } : {}) };
     const yAxis: Record<string, unknown> = o.logY
       ? { values: o.logY.ticks, labelExpr: "abs(datum.value) >= 10000 || abs(datum.value) < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')", grid: true }
       : { tickCount: 4, format: "~g" };
@@ -157,6 +159,7 @@ export class MetricChart {
       height: o.height ?? 120,
       autosize: { type: "fit-x", contains: "padding", resize: true },
       config: vegaConfig(),
+      ...(fit ? { params: [{ name: "ydomain", value: null }] } : {}),
       encoding: {
         x: { field: x, type: o.xTemporal ? "temporal" : "quantitative", title: o.xTitle ?? null, ...(o.xField ? { scale: o.xTemporal ? {} : { nice: false } } : {}), axis: xAxis },
       },
@@ -237,6 +240,7 @@ export class MetricChart {
         this._host.replaceChildren(target);
         this._result = result;
         this._view = result.view;
+        this._ydomain = null;
         if (this._options.zoom) {
           // A new view (a resize, a theme) keeps the zoom the old one had.
           if (this._zoom) result.view.signal("zoom_x", this._zoom);
@@ -262,8 +266,45 @@ export class MetricChart {
     if (this._zoomFrame || !this._options.onZoom) return;
     this._zoomFrame = requestAnimationFrame(() => {
       this._zoomFrame = 0;
-      if (!this._disposed) this._options.onZoom?.(this._zoom);
+      if (this._disposed) return;
+      if (this._fitY()) void this._view?.runAsync();
+      this._options.onZoom?.(this._zoom);
     });
+  }
+
+  private _fitsY(): boolean {
+    return !!this._options.zoom && !this._options.logY;
+  }
+
+  /** Set the y-domain to the rows in the zoomed x-range (padded), or back to all rows; true when it changed. */
+  private _fitY(): boolean {
+    const view = this._view;
+    if (!view || !this._fitsY()) return false;
+    let next: [number, number] | null = null;
+    const z = this._zoom;
+    if (z) {
+      const xf = this._options.xField ?? "step";
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const r of this._rows as unknown as Record<string, number | null>[]) {
+        const x = r[xf];
+        if (x === null || x < z[0] || x > z[1]) continue;
+        for (const v of [r.lo, r.hi, r.mid, r.smooth]) {
+          if (typeof v !== "number" || !Number.isFinite(v)) continue;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+      if (lo <= hi) {
+        const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+        next = [lo - pad, hi + pad];
+      }
+    }
+    const now = this._ydomain;
+    if (now === next || (now && next && now[0] === next[0] && now[1] === next[1])) return false;
+    this._ydomain = next;
+    view.signal("ydomain", next);
+    return true;
   }
 
   private _onResize(): void {
@@ -293,6 +334,7 @@ export class MetricChart {
       if (this._dirty) {
         this._dirty = false;
         view.change("points", changeset().remove(truthy).insert(this._rows));
+        this._fitY();
       }
       await view.runAsync();
       recordTiming(this._options.timingName ?? "chart-redraw", performance.now() - t0);
@@ -327,5 +369,6 @@ export class MetricChart {
   private _disposed = false;
   private _zoom: [number, number] | null = null;
   private _zoomFrame = 0;
+  private _ydomain: [number, number] | null = null;
   private _waiting: (() => void)[] = [];
 }
