@@ -130,6 +130,23 @@ describe("zooming a dashboard chart into a 1,000,000-point run", { timeout: 900_
     assert.deepEqual(files.filter((f) => /metrics\.csv/.test(f.url)), []);
   });
 
+  it("zoomed in further inside the range it read, reads nothing more and draws fewer points", async () => {
+    const box = await page.locator(`${LOSS} canvas`).boundingBox();
+    assert.ok(box);
+    const shown = async () => Number(/raw points in view: ([\d,]+)/.exec(await page.locator(`${LOSS} .jp-labnote-chart-note`).innerText())?.[1].replace(/,/g, ""));
+    const wide = await shown();
+    const before = files.length;
+    await page.mouse.move(box.x + 60 + 0.5 * (box.width - 80), box.y + box.height / 2);
+    await page.mouse.wheel(0, -700);
+    await page.waitForFunction((n) => {
+      const m = /raw points in view: ([\d,]+)/.exec(document.querySelector('#labnote-dashboard .jp-labnote-metric[data-metric="loss"] .jp-labnote-chart-note')?.textContent ?? "");
+      return m !== null && Number(m[1].replace(/,/g, "")) < n * 0.7;
+    }, wide, { timeout: 30_000 });
+    await page.waitForTimeout(400);
+    assert.ok((await shown()) < wide * 0.7, `${await shown()} of ${wide} points`);
+    assert.deepEqual(files.slice(before).filter((f) => /\.f64/.test(f.url)), []);
+  });
+
   it("returns to the summary on a double-click, with no more raw reads", async () => {
     const box = await page.locator(`${LOSS} canvas`).boundingBox();
     assert.ok(box);

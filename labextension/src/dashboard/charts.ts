@@ -51,6 +51,10 @@ interface RawEntry {
   /** Why the window has no raw points drawn (too many, an error), for the note under the chart. */
   why?: string;
   points?: number;
+  /** The summary's point count when it was read (a running run's grows). */
+  count?: number;
+  /** The range in view now (inside the one read, when zoomed in further since). */
+  window?: [number, number];
 }
 
 /** One metric's chart and its state. */
@@ -231,11 +235,13 @@ export class DashboardCharts {
       if (!m) return [];
       let trace = m.trace;
       const raw = slot.raw.get(d.run.id);
-      if (raw?.slice && raw.slice.steps.length) {
-        trace = withRaw(trace, raw.slice, raw.key, cap);
+      // The points of the range in view (and one either side) of what was read.
+      const slice = raw?.slice && raw.window ? (sliceRange(raw.slice, raw.window[0], raw.window[1], raw.key) ?? raw.slice) : raw?.slice;
+      if (raw && slice && slice.steps.length) {
+        trace = withRaw(trace, slice, raw.key, cap);
         rawRuns++;
-        if (raw.slice.steps.length <= cap) exact += raw.slice.steps.length;
-        else reduced += raw.slice.steps.length;
+        if (slice.steps.length <= cap) exact += slice.steps.length;
+        else reduced += slice.steps.length;
       } else if (raw?.why) why.add(raw.why);
       return [{ label: runLabel(d.run), startTime: d.run.record.startTime, trace }];
     });
@@ -306,21 +312,22 @@ export class DashboardCharts {
         if (!keys.length || (w.lo <= keys[0] && w.hi >= keys[keys.length - 1])) return;
         const id = `${w.key}:${w.lo}:${w.hi}:${m.source.summary?.count ?? ""}`;
         const had = slot.raw.get(d.run.id);
-        if (had?.id === id) {
-          next.set(d.run.id, had);
+        if (had?.id === id || (had?.slice && had.key === w.key && had.count === m.source.summary?.count && covers(had.slice, w.key, w.lo, w.hi))) {
+          // The same range, or one inside what was read (zooming in further, a small pan): nothing to read.
+          next.set(d.run.id, { ...had, window: [w.lo, w.hi] });
           return;
         }
         const inView = keys.filter((k) => k >= w.lo && k <= w.hi).length;
         if (m.source.points) {
           const slice = sliceRange(m.source.points, w.lo, w.hi, w.key);
           if (!slice) next.set(d.run.id, { id, key: w.key, why: `${runLabel(d.run)}: steps go down in this range (logged out of order), the summary is drawn` });
-          else if (inView < px / 2 && slice.steps.length > inView) next.set(d.run.id, { id, key: w.key, slice });
+          else if (inView < px / 2 && slice.steps.length > inView) next.set(d.run.id, { id, key: w.key, slice, window: [w.lo, w.hi] });
           return;
         }
         const summary = m.source.summary;
         if (!rawWanted(estimateRange(summary, w.lo, w.hi, w.key), px, most, true)) return;
         reads++;
-        next.set(d.run.id, entry(id, w.key, d.run, await this._points.range(d.run.dir, slot.name, summary, w.lo, w.hi, w.key, most)));
+        next.set(d.run.id, { ...entry(id, w.key, d.run, await this._points.range(d.run.dir, slot.name, summary, w.lo, w.hi, w.key, most)), count: summary.count, window: [w.lo, w.hi] });
       }),
     );
     if (token !== slot.token || chart.isDisposed || chart !== slot.chart) return;
@@ -357,6 +364,12 @@ export class DashboardCharts {
   private _refreshing = false;
   private _pending: { store: RunStore; selected: readonly DashboardRun[] } | undefined;
   private readonly _points = new PointsReader();
+}
+
+/** Whether raw points read hold every point of `[lo, hi]` (their first key at or before it, their last at or after it). */
+function covers(p: PointSlice, key: "step" | "time", lo: number, hi: number): boolean {
+  const keys = key === "step" ? p.steps : p.times;
+  return keys.length > 0 && keys[0] <= lo && keys[keys.length - 1] >= hi;
 }
 
 /** What a range read gives a chart: the points, or the words for why there are none. */
