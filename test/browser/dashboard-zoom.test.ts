@@ -156,6 +156,8 @@ describe("zooming a dashboard chart into a 1,000,000-point run", { timeout: 900_
     await page.waitForTimeout(600);
     assert.doesNotMatch(await page.locator(`${LOSS} .jp-labnote-chart-note`).innerText(), /raw points/);
     assert.deepEqual(files.slice(before).filter((f) => /\.f64/.test(f.url)), []);
+    await page.mouse.move(5, 5);
+    await page.waitForTimeout(200);
     await page.locator(`${D} .jp-labnote-dashboard-charts`).screenshot({ path: path.join(SHOTS, "dashboard-zoom-out.png") });
   });
 });
