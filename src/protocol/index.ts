@@ -34,3 +34,4 @@ export * from "./annotations";
 export * from "./experiment-index";
 export * from "./trash";
 export * from "./system";
+export * from "./ranges";

@@ -130,3 +130,31 @@ export function writeRuns(root: string, experiment: string, n: number): void {
     writeFileSync(path.join(dir, "run.json"), JSON.stringify(rec, null, 2) + "\n");
   }
 }
+
+/** The value a run written by {@link writeMetricRuns} logs at step `i` in run `k` (0-based): a slow decay with a fast wiggle that only raw points show. */
+export function zoomValue(i: number, k: number): number {
+  return 1 / (1 + i / 200_000) + 0.1 * Math.sin(i / 40 + k) + k / 50;
+}
+
+/**
+ * Logs `runs` finished runs of experiment `experiment` into `<root>/experiments` with the
+ * library itself, in a process of its own, each with `points` points of "loss" (the values of
+ * {@link zoomValue}, step = point index), and waits for their files (columns, summaries,
+ * metrics.csv).
+ */
+export function writeMetricRuns(root: string, experiment: string, runs: number, points: number): void {
+  const script = `
+    const { experiment, whenWritten } = require(${JSON.stringify(path.join(repo, "src", "index.ts"))});
+    const value = ${zoomValue.toString()};
+    (async () => {
+      const exp = await experiment(${JSON.stringify(experiment)}, { root: ${JSON.stringify(path.join(root, "experiments"))}, capture: false, config: { lr: 0.01 } });
+      for (let k = 0; k < ${runs}; k++) {
+        const run = await exp.start({ name: "run " + k, config: { seed: k } });
+        for (let i = 0; i < ${points}; i++) run.log("loss", value(i, k));
+        await run.end();
+      }
+      await whenWritten();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`writing the runs of ${experiment} failed: ${r.stderr || r.error}`);
+}

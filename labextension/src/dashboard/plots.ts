@@ -16,6 +16,8 @@ import {
   type MetricPoints,
   type MetricSummary,
   type MetricSummaryFile,
+  type PointSlice,
+  type RangeKey,
 } from "../protocol";
 import type { RunStore } from "../model/store";
 import { PALETTE } from "../theme";
@@ -40,12 +42,16 @@ export interface Trace {
   lo: (number | null)[];
   hi: (number | null)[];
   bad: number[];
+  /** Entries `[from, to)` are raw points read for a zoomed range (each its own bucket, exact), not buckets of the summary. */
+  exact?: [number, number];
 }
 
-/** A chart row of the dashboard: the card's row, plus the x value and the smoothed middle. */
+/** A chart row of the dashboard: the card's row, plus the x value, the smoothed middle, and whether it is one exact point. */
 export interface DashChartRow extends ChartRow {
   x: number;
   smooth: number | null;
+  /** 1 for a raw point read for a zoomed range. */
+  raw: number;
 }
 
 /** A metric's chart, ready to draw: its rows, axis titles, the log axis, and what was left out. */
@@ -56,6 +62,8 @@ export interface MetricPlot {
   logY?: LogAxis;
   /** Buckets with a value ≤ 0, left out on a log axis. */
   skipped: number;
+  /** Milliseconds per unit of a "time since start" axis. */
+  elapsedMs: number;
 }
 
 function finite(x: number): number | null {
@@ -129,7 +137,8 @@ export function metricPlot(traces: readonly { label: string; startTime: number; 
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      rows.push({ run: label, step: trace.steps[i], x, lo, hi, mid, smooth: sm, bad: trace.bad[i] });
+      const raw = trace.exact && i >= trace.exact[0] && i < trace.exact[1] ? 1 : 0;
+      rows.push({ run: label, step: trace.steps[i], x, lo, hi, mid, smooth: sm, bad: trace.bad[i], raw });
     }
   }
   const plot: MetricPlot = {
@@ -137,9 +146,71 @@ export function metricPlot(traces: readonly { label: string; startTime: number; 
     xTitle: settings.x === "step" ? "step" : settings.x === "wall" ? "wall time" : el.title,
     xTemporal: settings.x === "wall",
     skipped,
+    elapsedMs: el.ms,
   };
   if (settings.log) plot.logY = logAxis(min, max) ?? { domain: [0.1, 10], ticks: [0.1, 1, 10] };
   return plot;
+}
+
+/**
+ * The range of steps or times that an x-domain of a chart shows for a run that started at
+ * `startTime` (`elapsedMs` per unit of a "time since start" axis).
+ * @example xWindow("elapsed", [2, 3], t0, 60_000) // { key: "time", lo: t0 + 120000, hi: t0 + 180000 }
+ */
+export function xWindow(x: XAxis, domain: readonly [number, number], startTime: number, elapsedMs: number): { key: RangeKey; lo: number; hi: number } {
+  const [a, b] = domain[0] <= domain[1] ? domain : [domain[1], domain[0]];
+  if (x === "step") return { key: "step", lo: a, hi: b };
+  if (x === "wall") return { key: "time", lo: a, hi: b };
+  return { key: "time", lo: startTime + a * elapsedMs, hi: startTime + b * elapsedMs };
+}
+
+/**
+ * A trace with raw points in place of the buckets they fall in: the summary's buckets before the
+ * first raw point, the raw points (reduced to at most `most` min/max buckets by the writer's own
+ * rule when there are more), then the buckets after the last one. The moving average over steps
+ * treats both alike, so the curve is the same one the summary draws, only finer.
+ */
+export function withRaw(trace: Trace, raw: PointSlice, key: RangeKey, most: number): Trace {
+  const n = raw.steps.length;
+  if (n === 0) return trace;
+  const keys = key === "step" ? trace.steps : trace.times;
+  const first = key === "step" ? raw.steps[0] : raw.times[0];
+  const last = key === "step" ? raw.steps[n - 1] : raw.times[n - 1];
+  let before = 0;
+  while (before < keys.length && keys[before] < first) before++;
+  let after = before;
+  while (after < keys.length && keys[after] <= last) after++;
+  const mid = n <= most ? exactTrace(raw) : reduced(raw, most);
+  const out: Trace = {
+    steps: [...trace.steps.slice(0, before), ...mid.steps, ...trace.steps.slice(after)],
+    times: [...trace.times.slice(0, before), ...mid.times, ...trace.times.slice(after)],
+    lo: [...trace.lo.slice(0, before), ...mid.lo, ...trace.lo.slice(after)],
+    hi: [...trace.hi.slice(0, before), ...mid.hi, ...trace.hi.slice(after)],
+    bad: [...trace.bad.slice(0, before), ...mid.bad, ...trace.bad.slice(after)],
+  };
+  if (n <= most) out.exact = [before, before + n];
+  return out;
+}
+
+/** Raw points as a trace: each point its own bucket. */
+function exactTrace(p: PointSlice): Trace {
+  const n = p.steps.length;
+  const t: Trace = { steps: Array.from(p.steps), times: Array.from(p.times), lo: new Array(n), hi: new Array(n), bad: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const v = p.values[i];
+    const ok = Number.isFinite(v);
+    t.lo[i] = t.hi[i] = ok ? v : null;
+    t.bad[i] = ok ? 0 : 1;
+  }
+  return t;
+}
+
+/** Raw points reduced to at most `most` buckets as the writer reduces a series (its last point exact). */
+function reduced(p: PointSlice, most: number): Trace {
+  const n = p.steps.length;
+  const src = { count: n, step: (i: number) => p.steps[i], value: (i: number) => p.values[i], time: (i: number) => p.times[i] };
+  const s = new IncrementalBuckets().toSummary("", src, { count: n, lastStep: p.steps[n - 1], last: p.values[n - 1], min: NaN, max: NaN }, Math.max(2, most - 1));
+  return traceFromSummary(s);
 }
 
 /** How a log chart says what it left out. */
@@ -180,16 +251,27 @@ export function slotColor(slot: number): string {
   return PALETTE[slot % PALETTE.length];
 }
 
-/** A run's metrics as traces: from the summaries of metrics format 2, else from metrics.csv. */
-export async function runTraces(store: RunStore, run: DashboardRun): Promise<Map<string, Trace>> {
-  const out = new Map<string, Trace>();
-  const summaries = await store.summaries(run);
+/** Where a metric's raw points are: its column (placed by its summary, format 2), or already in memory (metrics.csv, read whole). */
+export type PointsSource = { summary: MetricSummaryFile; points?: undefined } | { points: MetricPoints; summary?: undefined };
+
+/**
+ * A run's metrics as traces and where their raw points are: from the summaries of metrics format
+ * 2 (for a running run, the ones its last live read found, when newer), else from metrics.csv.
+ */
+export async function runMetrics(store: RunStore, run: DashboardRun): Promise<Map<string, { trace: Trace; source: PointsSource }>> {
+  const out = new Map<string, { trace: Trace; source: PointsSource }>();
+  const summaries = (run.record.status === "running" ? store.liveSummaries(run) : undefined) ?? (await store.summaries(run));
   if (summaries) {
-    for (const s of summaries) out.set(s.name, traceFromSummary(s));
+    for (const s of summaries) out.set(s.name, { trace: traceFromSummary(s), source: { summary: s } });
     return out;
   }
-  for (const [name, p] of await store.points(run)) out.set(name, traceFromPoints(name, p, run.record.metrics[name]));
+  for (const [name, p] of await store.points(run)) out.set(name, { trace: traceFromPoints(name, p, run.record.metrics[name]), source: { points: p } });
   return out;
+}
+
+/** A run's metrics as traces: from the summaries of metrics format 2, else from metrics.csv. */
+export async function runTraces(store: RunStore, run: DashboardRun): Promise<Map<string, Trace>> {
+  return new Map([...(await runMetrics(store, run))].map(([name, m]) => [name, m.trace]));
 }
 
 /** Which summary of a metric the y-axis shows. */

@@ -417,6 +417,8 @@ export class Dashboard extends Widget {
     );
     this._renderChooser();
     this._update();
+    // Charted runs that changed on disk (a running run's summaries) are drawn anew.
+    void this._charts.refresh(this._source.store(), this.selected);
     const editing = this._annotate.run;
     if (editing) {
       const now = runs.find((r) => r.id === editing.id);

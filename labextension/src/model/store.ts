@@ -272,6 +272,7 @@ export class RunStore {
     const hit = this._live.get(run.dir);
     if (hit && hit.key === key && hit.base === run.record) return hit.run;
     const metrics: Record<string, MetricSummary> = { ...run.record.metrics };
+    const summaries: MetricSummaryFile[] = [];
     await Promise.all(
       files.map(async (f) => {
         const cached = this._liveFiles.get(f.path);
@@ -283,6 +284,7 @@ export class RunStore {
           summary = p.value;
           this._liveFiles.set(f.path, { modified: f.last_modified, summary });
         }
+        summaries.push(summary);
         const before = metrics[summary.name];
         // A summary older than the record (a rewrite in flight) never takes values back.
         if (before && before.count > summary.count) return;
@@ -291,8 +293,14 @@ export class RunStore {
     );
     const record: RunRecord = { ...run.record, metrics };
     const out: HistoryRun = { ...run, record };
-    this._live.set(run.dir, { key, base: run.record, run: out });
+    this._live.set(run.dir, { key, base: run.record, run: out, summaries });
     return out;
+  }
+
+  /** The metric summaries that the last {@link live} read of this run found (what a running run's charts draw); undefined before one. */
+  liveSummaries(run: HistoryRun): MetricSummaryFile[] | undefined {
+    const hit = this._live.get(run.dir);
+    return hit && hit.run === run ? hit.summaries : undefined;
   }
 
   /**
@@ -566,7 +574,7 @@ export class RunStore {
   private _contents: ContentsReader;
   private _listings = new Map<string, { at: number | undefined; result: Promise<Listing> }>();
   private _records = new Map<string, { modified: string; result: Promise<FolderRead | UnreadableRun | undefined> }>();
-  private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun }>();
+  private _live = new Map<string, { key: string; base: RunRecord; run: HistoryRun; summaries: MetricSummaryFile[] }>();
   private _liveFiles = new Map<string, { modified: string; summary: MetricSummaryFile }>();
   /** The last listing of each experiment's folder (what `quick` reads are planned against). */
   private _seen = new Map<string, Listing>();

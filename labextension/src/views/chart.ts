@@ -37,6 +37,25 @@ export interface ChartOptions {
   smoothed?: boolean;
   /** Wheel zooms and dragging pans the x-axis; a double-click resets. */
   zoom?: boolean;
+  /** The x-domain to start zoomed into. */
+  zoomed?: [number, number];
+  /** Called with the x-axis' domain when a zoom or pan changes it (null: reset), at most once per frame. */
+  onZoom?: (domain: [number, number] | null) => void;
+  /** Rows with `raw` set are exact points: hovering near one marks it and names its step and value in full. */
+  hover?: boolean;
+}
+
+/**
+ * The tooltip of a hovered exact point as a Vega expression: its run, x, step, value in full and
+ * smoothed value. `datum.datum` is the point behind a nearest-point cell, `datum` the point itself.
+ */
+function hoverTooltip(x: string, o: ChartOptions): string {
+  const r = "(datum.datum || datum)";
+  const parts = [`"run": ${r}.run`];
+  if (x !== "step" && (o.xTitle ?? x) !== "step") parts.push(`${JSON.stringify(o.xTitle ?? x)}: ${o.xTemporal ? `timeFormat(${r}[${JSON.stringify(x)}], "%H:%M:%S.%L")` : `format(${r}[${JSON.stringify(x)}], ".6~g")`}`);
+  parts.push(`"step": format(${r}.step, ".17~g")`, `"value": format(${r}.mid, ".17~g")`);
+  if (o.smoothed) parts.push(`"smoothed": format(${r}.smooth, ".4~g")`);
+  return `{${parts.join(", ")}}`;
 }
 
 /** A live metric chart in `host`. Call `setData` as often as you like; call `dispose` when done. */
@@ -44,6 +63,7 @@ export class MetricChart {
   constructor(host: HTMLElement, options: ChartOptions = {}) {
     this._host = host;
     this._options = options;
+    this._zoom = options.zoomed ?? null;
     this._resize = new ResizeObserver(() => this._onResize());
     this._resize.observe(host);
     // A theme switch swaps style sheets; let them settle before measuring and re-embedding.
@@ -66,11 +86,29 @@ export class MetricChart {
     this._schedule();
   }
 
+  /** Resolves once the rows given so far are drawn (at once when they are). */
+  whenDrawn(): Promise<void> {
+    if (!this._dirty && !this._drawing && !this._frame && this._view) return Promise.resolve();
+    return new Promise((resolve) => this._waiting.push(resolve));
+  }
+
+  /** The plot's width in pixels (the data rectangle, without axes). */
+  get plotWidth(): number {
+    const w = this._view?.width();
+    return typeof w === "number" && w > 0 ? w : Math.max(60, this._width() - 60);
+  }
+
+  /** The zoomed x-domain, or null when the chart shows all its rows. */
+  get zoomDomain(): [number, number] | null {
+    return this._zoom;
+  }
+
   /** Finalize the Vega view and stop observing. */
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
     if (this._frame) cancelAnimationFrame(this._frame);
+    if (this._zoomFrame) cancelAnimationFrame(this._zoomFrame);
     clearTimeout(this._resizeTimer);
     clearTimeout(this._themeTimer);
     this._resize.disconnect();
@@ -78,6 +116,7 @@ export class MetricChart {
     this._result?.finalize();
     this._result = undefined;
     this._host.textContent = "";
+    for (const w of this._waiting.splice(0)) w();
   }
 
   private _width(): number {
@@ -94,8 +133,15 @@ export class MetricChart {
     const x = o.xField ?? "step";
     const xAxis: Record<string, unknown> = o.xTemporal
       ? { tickCount: 5, grid: false, labelOverlap: true }
-      : { tickCount: 5, grid: false, labelExpr: "abs(datum.value) >= 10000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" };
-    const yScale: Record<string, unknown> = o.logY ? { type: "log", domain: o.logY.domain, nice: false } : { zero: false, nice: true };
+      : {
+          tickCount: 5,
+          grid: false,
+          // Zoomed in far, ticks a few steps apart keep every digit (502,437, not 502k).
+          labelExpr: "abs(datum.value) >= 10000 ? (span(domain('x')) * 100 >= abs(datum.value) ? format(datum.value, '.3~s') : format(datum.value, ',.12~r')) : format(datum.value, '~g')",
+        };
+    // Zoomed in, a linear y-axis fits what is in view (the `ydomain` signal; null: all rows).
+    const fit = this._fitsY();
+    const yScale: Record<string, unknown> = o.logY ? { type: "log", domain: o.logY.domain, nice: false } : { zero: false, nice: true, ...(fit ? { domainRaw: { expr: "ydomain" } } : {}) };
     const yAxis: Record<string, unknown> = o.logY
       ? { values: o.logY.ticks, labelExpr: "abs(datum.value) >= 10000 || abs(datum.value) < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')", grid: true }
       : { tickCount: 4, format: "~g" };
@@ -113,6 +159,7 @@ export class MetricChart {
       height: o.height ?? 120,
       autosize: { type: "fit-x", contains: "padding", resize: true },
       config: vegaConfig(),
+      ...(fit ? { params: [{ name: "ydomain", value: null }] } : {}),
       encoding: {
         x: { field: x, type: o.xTemporal ? "temporal" : "quantitative", title: o.xTitle ?? null, ...(o.xField ? { scale: o.xTemporal ? {} : { nice: false } } : {}), axis: xAxis },
       },
@@ -144,6 +191,22 @@ export class MetricChart {
             tooltip,
           },
         },
+        ...(o.hover
+          ? [
+              {
+                transform: [{ filter: "datum.raw" }],
+                params: [{ name: "hover", select: { type: "point", on: "pointermove", nearest: true, clear: "pointerout" } }],
+                // The tooltip as one expression: Vega-Lite's tooltip encoding reads nominal fields off
+                // the nearest-point (voronoi) cell instead of its point, naming the run "undefined".
+                mark: { type: "point", filled: true, size: 36, clip: true, tooltip: { expr: hoverTooltip(x, o) } },
+                encoding: {
+                  y: { field: "mid", type: "quantitative" },
+                  color,
+                  opacity: { condition: { param: "hover", empty: false, value: 1 }, value: 0 },
+                },
+              },
+            ]
+          : []),
         {
           transform: [{ filter: "datum.bad > 0" }],
           mark: { type: "tick", orient: "vertical", color: NONFINITE_COLOR, thickness: 2, size: 8, clip: true },
@@ -177,6 +240,12 @@ export class MetricChart {
         this._host.replaceChildren(target);
         this._result = result;
         this._view = result.view;
+        this._ydomain = null;
+        if (this._options.zoom) {
+          // A new view (a resize, a theme) keeps the zoom the old one had.
+          if (this._zoom) result.view.signal("zoom_x", this._zoom);
+          result.view.addSignalListener("zoom_x", (_name, value: unknown) => this._zoomed(value));
+        }
         this._dirty = true;
         this._schedule();
         // The host may have been laid out (or shown) while the view was being made.
@@ -186,8 +255,56 @@ export class MetricChart {
         if (!this._disposed && token === this._generation) {
           old?.finalize();
           this._host.textContent = `chart failed: ${e instanceof Error ? e.message : String(e)}`;
+          for (const w of this._waiting.splice(0)) w();
         }
       });
+  }
+
+  private _zoomed(value: unknown): void {
+    const d = Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "number" || v instanceof Date) ? ([+value[0], +value[1]] as [number, number]) : null;
+    this._zoom = d && d[0] > d[1] ? [d[1], d[0]] : d;
+    if (this._zoomFrame || !this._options.onZoom) return;
+    this._zoomFrame = requestAnimationFrame(() => {
+      this._zoomFrame = 0;
+      if (this._disposed) return;
+      if (this._fitY()) void this._view?.runAsync();
+      this._options.onZoom?.(this._zoom);
+    });
+  }
+
+  private _fitsY(): boolean {
+    return !!this._options.zoom && !this._options.logY;
+  }
+
+  /** Set the y-domain to the rows in the zoomed x-range (padded), or back to all rows; true when it changed. */
+  private _fitY(): boolean {
+    const view = this._view;
+    if (!view || !this._fitsY()) return false;
+    let next: [number, number] | null = null;
+    const z = this._zoom;
+    if (z) {
+      const xf = this._options.xField ?? "step";
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const r of this._rows as unknown as Record<string, number | null>[]) {
+        const x = r[xf];
+        if (x === null || x < z[0] || x > z[1]) continue;
+        for (const v of [r.lo, r.hi, r.mid, r.smooth]) {
+          if (typeof v !== "number" || !Number.isFinite(v)) continue;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+      if (lo <= hi) {
+        const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+        next = [lo - pad, hi + pad];
+      }
+    }
+    const now = this._ydomain;
+    if (now === next || (now && next && now[0] === next[0] && now[1] === next[1])) return false;
+    this._ydomain = next;
+    view.signal("ydomain", next);
+    return true;
   }
 
   private _onResize(): void {
@@ -217,6 +334,7 @@ export class MetricChart {
       if (this._dirty) {
         this._dirty = false;
         view.change("points", changeset().remove(truthy).insert(this._rows));
+        this._fitY();
       }
       await view.runAsync();
       recordTiming(this._options.timingName ?? "chart-redraw", performance.now() - t0);
@@ -225,9 +343,13 @@ export class MetricChart {
     } finally {
       this._drawing = false;
     }
-    if (this._dirty) this._schedule();
+    if (this._dirty) {
+      this._schedule();
+      return;
+    }
+    for (const w of this._waiting.splice(0)) w();
     // A size change that no observer reported (a host measured mid-layout) is caught here.
-    else if (Math.abs(this._width() - this._specWidth) >= 2) this._onResize();
+    if (Math.abs(this._width() - this._specWidth) >= 2) this._onResize();
   }
 
   private _host: HTMLElement;
@@ -245,4 +367,8 @@ export class MetricChart {
   private _resize: ResizeObserver;
   private _unTheme: () => void;
   private _disposed = false;
+  private _zoom: [number, number] | null = null;
+  private _zoomFrame = 0;
+  private _ydomain: [number, number] | null = null;
+  private _waiting: (() => void)[] = [];
 }
