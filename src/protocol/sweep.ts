@@ -88,6 +88,15 @@ export function sweepTag(number: number): string {
   return `sweep-${number}`;
 }
 
+/** The number of the sweep whose tag (`sweep-<n>`) is among `tags`, if any: the inverse of {@link sweepTag}. */
+export function sweepOfTags(tags: readonly string[]): number | undefined {
+  for (const t of tags) {
+    const m = /^sweep-([1-9]\d*)$/.exec(t);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 /** A sweep record's path, relative to the root. */
 export function sweepPath(experiment: string, number: number): string {
   return `${experiment}/${SWEEPS_DIR}/${number}.json`;

@@ -2,7 +2,9 @@
  * Parallel coordinates over config keys and a metric, for every run the table shows: one
  * vertical axis per key (numbers on a linear scale, anything else as evenly spaced categories),
  * one line per run, drawn on a canvas (ten thousand runs draw in a frame or two). Dragging on an
- * axis brushes a range; the table then shows only the runs inside every brush.
+ * axis brushes a range; the table then shows only the runs inside every brush. Focused on a
+ * sweep, lines run from orange (worse) to green (better) by the metric's goal, the best run
+ * drawn last, thick and blue, and named above the chart.
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { formatNumber } from "../protocol";
@@ -70,6 +72,26 @@ export function brushedRuns(axes: readonly Axis[], brushes: ReadonlyMap<string, 
   return keep;
 }
 
+/** Which runs' lines are coloured by their metric, and which one is the best (a sweep's trials). */
+export interface ParallelFocus {
+  /** The best run's id, drawn last and thick. */
+  best?: string;
+  /** Which end of the last axis is better. */
+  goal: "min" | "max";
+  /** Said above the chart: the best run and its value. */
+  label?: string;
+}
+
+const WORSE: [number, number, number] = [0xe3, 0x74, 0x00];
+const BETTER: [number, number, number] = [0x18, 0x80, 0x38];
+
+/** The colour of a line whose metric sits at `p` (0 bottom, 1 top) of its axis, for this goal. */
+export function goalColor(p: number, goal: "min" | "max"): string {
+  const t = goal === "min" ? 1 - p : p;
+  const c = WORSE.map((w, i) => Math.round(w + (BETTER[i] - w) * t));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
 const PAD_TOP = 28;
 const PAD_BOTTOM = 22;
 const PAD_X = 60;
@@ -83,8 +105,9 @@ export class ParallelView {
     this._clear = h("button", { class: "jp-labnote-button", text: "Clear brushes", title: "Show every run again" });
     this._canvas = h("canvas", { class: "jp-labnote-parallel-canvas" });
     this._note = h("span", { class: "jp-labnote-dashboard-label" });
+    this._bestNote = h("span", { class: "jp-labnote-parallel-best" });
     this.node = h("div", { class: "jp-labnote-parallel" }, [
-      h("div", { class: "jp-labnote-toolbar" }, [h("span", { class: "jp-labnote-section-title", text: "Parallel coordinates" }), this._metric, this._clear, this._note]),
+      h("div", { class: "jp-labnote-toolbar" }, [h("span", { class: "jp-labnote-section-title", text: "Parallel coordinates" }), this._metric, this._clear, this._note, this._bestNote]),
       this._canvas,
     ]);
     this._metric.addEventListener("change", () => this._changed.emit());
@@ -118,6 +141,18 @@ export class ParallelView {
     const now = this._metric.value;
     this._metric.replaceChildren(...names.map((n) => h("option", { value: n, text: n })));
     if (names.includes(now)) this._metric.value = now;
+  }
+
+  /** Put this metric on the last axis (when it is offered). */
+  setMetric(name: string): void {
+    if ([...this._metric.options].some((o) => o.value === name)) this._metric.value = name;
+  }
+
+  /** Colour lines by the last axis for a goal and mark the best run (undefined: one colour for all). */
+  focus(f: ParallelFocus | undefined): void {
+    this._focus = f;
+    this._bestNote.textContent = f?.label ?? "";
+    this._bestNote.hidden = !f?.label;
   }
 
   /** Draw these runs (the table's, before brushing) on these axes. */
@@ -162,29 +197,60 @@ export class ParallelView {
     const keep = brushedRuns(this._axes, this._brushes, this._runs.length);
     const shown = keep.filter(Boolean).length;
     this._note.textContent = this._axes.length ? `${shown} of ${this._runs.length} runs inside the brushes${this._brushes.size ? "" : " (drag on an axis to brush)"}` : "Choose config columns to see them here.";
-    // Lines: runs outside the brushes faint, inside in colour.
-    for (const pass of [false, true]) {
+    const line = (r: number) => {
+      let started = false;
+      this._axes.forEach((a, i) => {
+        const p = a.positions[r];
+        if (p === null) {
+          started = false;
+          return;
+        }
+        const x = this._x(i, width);
+        const y = this._y(p, height);
+        if (started) ctx.lineTo(x, y);
+        else ctx.moveTo(x, y);
+        started = true;
+      });
+    };
+    const focus = this._focus;
+    const metricAxis = this._axes[this._axes.length - 1];
+    // Lines: runs outside the brushes faint, inside in colour (by the metric, for a focus).
+    for (const pass of focus && metricAxis ? [false] : [false, true]) {
       ctx.strokeStyle = pass ? PALETTE[0] : dim;
       ctx.globalAlpha = pass ? Math.max(0.15, Math.min(0.9, 30 / Math.max(1, shown))) : 0.08;
       ctx.lineWidth = 1;
       ctx.beginPath();
       for (let r = 0; r < this._runs.length; r++) {
         if (keep[r] !== pass) continue;
-        let started = false;
-        this._axes.forEach((a, i) => {
-          const p = a.positions[r];
-          if (p === null) {
-            started = false;
-            return;
-          }
-          const x = this._x(i, width);
-          const y = this._y(p, height);
-          if (started) ctx.lineTo(x, y);
-          else ctx.moveTo(x, y);
-          started = true;
-        });
+        line(r);
       }
       ctx.stroke();
+    }
+    if (focus && metricAxis) {
+      let best = -1;
+      ctx.globalAlpha = Math.max(0.35, Math.min(0.9, 60 / Math.max(1, shown)));
+      ctx.lineWidth = 1.5;
+      for (let r = 0; r < this._runs.length; r++) {
+        if (!keep[r]) continue;
+        if (this._runs[r].id === focus.best) {
+          best = r;
+          continue;
+        }
+        const p = metricAxis.positions[r];
+        ctx.strokeStyle = p === null ? dim : goalColor(p, focus.goal);
+        ctx.beginPath();
+        line(r);
+        ctx.stroke();
+      }
+      if (best >= 0) {
+        ctx.globalAlpha = 1;
+        ctx.lineWidth = 3.5;
+        ctx.strokeStyle = PALETTE[0];
+        ctx.beginPath();
+        line(best);
+        ctx.stroke();
+      }
+      ctx.lineWidth = 1;
     }
     ctx.globalAlpha = 1;
     ctx.font = `11px ${style.getPropertyValue("--jp-ui-font-family") || "sans-serif"}`;
@@ -269,6 +335,8 @@ export class ParallelView {
   private readonly _clear: HTMLButtonElement;
   private readonly _canvas: HTMLCanvasElement;
   private readonly _note: HTMLElement;
+  private readonly _bestNote: HTMLElement;
+  private _focus: ParallelFocus | undefined;
   private readonly _changed = new Signal<this, void>(this);
   private readonly _brushed = new Signal<this, void>(this);
 }
