@@ -288,7 +288,15 @@ export interface ParallelAxis {
   ticks: { at: number; label: string }[];
 }
 
-function isLog(space: SweepSpace | undefined, key: string, nums: number[]): boolean {
+/**
+ * Whether a sweep's axis for `key` is drawn on a log scale: a log-uniform key, or positive
+ * values spanning 10× or more (the card and the dashboard draw the same axes).
+ */
+export function sweepAxisIsLog(space: SweepSpace | undefined, key: string, nums: readonly number[]): boolean {
+  return isLog(space, key, nums);
+}
+
+function isLog(space: SweepSpace | undefined, key: string, nums: readonly number[]): boolean {
   const d = space?.[key] as { random?: string } | undefined;
   if (d && !Array.isArray(d) && d.random === "log-uniform") return true;
   const lo = Math.min(...nums);

@@ -8,7 +8,7 @@
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { formatNumber } from "../protocol";
-import { PALETTE } from "../theme";
+import { onThemeChange, PALETTE } from "../theme";
 import { configSortKey } from "../views/columns";
 import { h } from "../views/dom";
 import type { DashboardRun } from "./model";
@@ -22,6 +22,10 @@ export interface Axis {
   /** Numeric axes: the range; categorical axes: the categories, bottom to top. */
   min?: number;
   max?: number;
+  /** A numeric axis on a log scale. */
+  log?: boolean;
+  /** A numeric axis's labelled values: each of up to six distinct ones, else its ends. */
+  ticks?: number[];
   categories?: string[];
   /** Per run (in the order given), its position in [0, 1], or null when it has no value. */
   positions: (number | null)[];
@@ -33,8 +37,11 @@ function valueOf(run: DashboardRun, id: string): unknown {
   return m ? run.record.metrics[m[1]]?.last : undefined;
 }
 
-/** The axes for these runs: numbers on a linear scale, other values as sorted categories. */
-export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string[]): Axis[] {
+/**
+ * The axes for these runs: numbers on a linear scale (a log scale where `log` says so for the
+ * axis and its values, all positive), other values as sorted categories.
+ */
+export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string[], log?: (id: string, nums: readonly number[]) => boolean): Axis[] {
   return ids.map((id) => {
     const values = runs.map((r) => valueOf(r, id));
     const label = id.slice(id.indexOf(":") + 1);
@@ -47,8 +54,13 @@ export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      const span = max - min;
-      return { id, label, kind: "num", min, max, positions: values.map((v) => (typeof v === "number" && Number.isFinite(v) ? (span === 0 ? 0.5 : (v - min) / span) : null)) };
+      const distinct = [...new Set(nums)].sort((a, b) => a - b);
+      const ticks = distinct.length <= 6 ? distinct : [min, max];
+      const logScale = min > 0 && log?.(id, nums) === true;
+      const f = (v: number) => (logScale ? Math.log(v) : v);
+      const span = f(max) - f(min);
+      const at = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? (span === 0 ? 0.5 : (f(v) - f(min)) / span) : null);
+      return { id, label, kind: "num", min, max, ...(logScale ? { log: true } : {}), ticks, positions: values.map(at) };
     }
     const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
     const categories = [...new Set(present.map(text))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
@@ -119,6 +131,24 @@ export class ParallelView {
     this._canvas.addEventListener("pointerdown", (e) => this._down(e));
     this._canvas.addEventListener("pointermove", (e) => this._move(e));
     this._canvas.addEventListener("pointerup", () => this._up());
+    // Colours come from the theme and the width from the page: draw again when either changes.
+    this._unTheme = onThemeChange(() => {
+      clearTimeout(this._redrawTimer);
+      this._redrawTimer = window.setTimeout(() => this._draw(), 250);
+    });
+    this._resize = new ResizeObserver(() => {
+      if (this.node.hidden || Math.abs(this._canvas.clientWidth - this._size.width) < 2) return;
+      clearTimeout(this._redrawTimer);
+      this._redrawTimer = window.setTimeout(() => this._draw(), 120);
+    });
+    this._resize.observe(this._canvas);
+  }
+
+  /** Stop following the theme and the size. */
+  dispose(): void {
+    this._unTheme();
+    this._resize.disconnect();
+    clearTimeout(this._redrawTimer);
   }
 
   /** The metric chosen for the last axis (`metric:<name>.last`), if any. */
@@ -155,10 +185,10 @@ export class ParallelView {
     this._bestNote.hidden = !f?.label;
   }
 
-  /** Draw these runs (the table's, before brushing) on these axes. */
-  show(runs: readonly DashboardRun[], ids: readonly string[]): void {
+  /** Draw these runs (the table's, before brushing) on these axes (`log`: which numeric axes take a log scale). */
+  show(runs: readonly DashboardRun[], ids: readonly string[], log?: (id: string, nums: readonly number[]) => boolean): void {
     this._runs = runs;
-    this._axes = parallelAxes(runs, ids);
+    this._axes = parallelAxes(runs, ids, log);
     for (const id of [...this._brushes.keys()]) if (!ids.includes(id)) this._brushes.delete(id);
     this._draw();
   }
@@ -265,7 +295,8 @@ export class ParallelView {
       ctx.textAlign = "center";
       ctx.fillText(a.label, x, 14);
       ctx.fillStyle = dim;
-      const ticks = a.kind === "num" ? [[0, formatNumber(a.min!)], [1, formatNumber(a.max!)]] : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
+      const pos = (v: number) => (a.max === a.min ? 0.5 : a.log ? (Math.log(v) - Math.log(a.min!)) / (Math.log(a.max!) - Math.log(a.min!)) : (v - a.min!) / (a.max! - a.min!));
+      const ticks = a.kind === "num" ? (a.ticks ?? [a.min!, a.max!]).map((v) => [pos(v), formatNumber(v)]) : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
       ctx.textAlign = "left";
       for (const [p, text] of ticks as [number, string][]) ctx.fillText(String(text).slice(0, 14), x + 4, this._y(p, height) + 4);
       const b = this._brushes.get(a.id);
@@ -336,6 +367,9 @@ export class ParallelView {
   private readonly _canvas: HTMLCanvasElement;
   private readonly _note: HTMLElement;
   private readonly _bestNote: HTMLElement;
+  private readonly _unTheme: () => void;
+  private readonly _resize: ResizeObserver;
+  private _redrawTimer = 0;
   private _focus: ParallelFocus | undefined;
   private readonly _changed = new Signal<this, void>(this);
   private readonly _brushed = new Signal<this, void>(this);

@@ -24,7 +24,7 @@ import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, 
 import { formatNumber } from "../protocol";
 import { ParallelView } from "./parallel";
 import { readSweeps, showsSweep, sweepQuery, sweepSummary, SweepsView } from "./sweeps";
-import { sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
+import { sweepAxisIsLog, sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
 import { CHARTED, DashboardCharts } from "./charts";
 import { colorSlots, runLabel, slotColor } from "./plots";
 import { ScatterView } from "./scatter";
@@ -290,6 +290,7 @@ export class Dashboard extends Widget {
   override dispose(): void {
     this._charts.dispose();
     this._scatter.dispose();
+    this._parallel.dispose();
     this._detail.dispose();
     this._stopLive();
     super.dispose();
@@ -633,7 +634,8 @@ export class Dashboard extends Widget {
       // A sweep's axes are its space's keys.
       const axes = this._sweep ? Object.keys(this._sweep.space).map((k) => `config:${k}`) : this._choices.filter((c) => c.group === "config" && c.shown).map((c) => c.column.id);
       const metric = this._parallel.metricAxis;
-      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes);
+      const space = this._sweep?.space;
+      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes, space ? (id, nums) => id.startsWith("config:") && sweepAxisIsLog(space, id.slice("config:".length), nums) : undefined);
       const inside = this._parallel.inside();
       if (inside) this._runRows = this._runRows.filter((r) => inside.has(r.id));
     }
