@@ -29,7 +29,7 @@ const CELLS = [
     `  const lr = ${JSON.stringify(LRS)}[i % 5], hidden = [16, 32, 64, 128][i % 4];`,
     '  const run = await exp.start({ name: `nb-${i}`, widgets: false, config: { lr, hidden, optimizer: i % 3 ? "adam" : "sgd" }, tags: [i % 2 ? "odd" : "even"] });',
     "  for (let s = 0; s < 30; s++) run.log(\"loss\", 2 * Math.exp(-s * lr * 3) * (64 / hidden) ** 0.3 + 0.01 * ((i * 7 + s) % 5));",
-    "  run.log(\"accuracy\", 1 - 1 / (2 + 100 * lr));",
+    "  for (let s = 0; s < 30; s += 5) run.log(\"accuracy\", (1 - 1 / (2 + 100 * lr)) * (1 - Math.exp(-(s + 5) / 10)), s);",
     "  await run.end();",
     "}",
   ].join("\n"),
@@ -48,7 +48,7 @@ function scriptRuns(root: string): void {
         const lr = ${JSON.stringify(LRS)}[i % 5];
         const run = await exp.start({ name: "script-" + i, config: { lr, batch: [32, 64][i % 2], optimizer: i % 4 ? "adam" : "sgd" } });
         for (let s = 0; s < 30; s++) run.log("loss", 1.5 * Math.exp(-s * lr * 2) + 0.02 * (i % 3));
-        run.log("accuracy", 1 - 1 / (3 + 80 * lr));
+        for (let s = 0; s < 30; s += 5) run.log("accuracy", (1 - 1 / (3 + 80 * lr)) * (1 - Math.exp(-(s + 5) / 8)), s);
         if (i === 0) { console.log("training with artifacts"); await saveArtifacts(run, ${JSON.stringify(root)}); }
         await run.end();
       }`);
@@ -99,9 +99,13 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
     // Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper.
     await page.addInitScript("window.__name = window.__name || ((f) => f);");
-    page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+    // JupyterLab's debugger says it has no session when a notebook opens: not ours.
+    page.on("pageerror", (e) => {
+      if (!/No active debugger session/.test(e.message)) console.error(`page error: ${e.message}`);
+    });
     page.on("console", (m) => {
-      if (m.type() === "error") console.error(`page console: ${m.text()}`);
+      // A 404 is how the contents API answers for a file that is not there yet (annotations, sweeps).
+      if (m.type() === "error" && !/status of 404/.test(m.text())) console.error(`page console: ${m.text()}`);
     });
     await openNotebook(page, lab, "tour.ipynb");
     await runCell(page, 0);
@@ -284,7 +288,9 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     // A running run: refused, and the notice goes once the run has ended.
     const running = scriptRun(store, "script", 4);
     await page.locator(`${TABLE} tbody tr[data-id="script/101"]`).waitFor({ state: "attached", timeout: 15_000 });
-    await page.locator(`${TABLE} thead th[data-col="start"]`).click();
+    // Newest first, so the new run is in view.
+    const started = page.locator(`${TABLE} thead th[data-col="start"]`);
+    while (!(await started.innerText()).endsWith("▾")) await started.click();
     await page.locator(`${TABLE} tbody tr[data-id="script/101"] input[type=checkbox]`).click();
     await page.locator(`${D} .jp-labnote-delete-button`).click();
     const notice = page.locator(`${D} .jp-labnote-dashboard-notice`);
@@ -316,7 +322,7 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     const rows = () =>
       page.locator(`${D} .jp-labnote-dashboard-toolbar > .jp-labnote-toolgroup`).evaluateAll((gs) => gs.map((g) => {
         const r = g.getBoundingClientRect();
-        return { top: Math.round(r.top), height: Math.round(r.height) };
+        return { middle: Math.round(r.top + r.height / 2), height: Math.round(r.height) };
       }));
     // Grouped, so the widest toolbar: the best-value chooser is shown too.
     await page.selectOption(`${D} select.jp-labnote-dashboard-group`, "config:optimizer");
@@ -329,13 +335,13 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     for (const width of [1280, 1500]) {
       await sized(width);
       const groups = await rows();
-      assert.equal(new Set(groups.map((g) => g.top)).size, 1, `${width} px wide, the toolbar wraps: ${JSON.stringify(groups)}`);
+      assert.ok(Math.max(...groups.map((g) => g.middle)) - Math.min(...groups.map((g) => g.middle)) <= 2, `${width} px wide, the toolbar wraps: ${JSON.stringify(groups)}`);
     }
     await sized(1280);
     await page.screenshot({ path: path.join(SHOTS, "dashboard-tour-1280-light.png") });
     await sized(820);
     const narrow = await rows();
-    assert.ok(new Set(narrow.map((g) => g.top)).size > 1, "820 px wide, the groups wrap");
+    assert.ok(Math.max(...narrow.map((g) => g.middle)) - Math.min(...narrow.map((g) => g.middle)) > 10, "820 px wide, the groups wrap");
     const one = Math.min(...narrow.map((g) => g.height));
     assert.ok(narrow.every((g) => g.height <= one + 4), `a group wrapped inside itself: ${JSON.stringify(narrow)}`);
     await page.screenshot({ path: path.join(SHOTS, "dashboard-tour-820-light.png") });

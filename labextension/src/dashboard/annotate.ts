@@ -61,7 +61,8 @@ export class AnnotateView {
     this._tags.value = added.join(", ");
     this._notes.value = run.annotations?.notes ?? run.record.notes ?? "";
     this._dirty = false;
-    setText(this._state, "");
+    // The same run read again (after a save, or live) keeps saying "saved".
+    if (!same) setText(this._state, "");
     this._tags.oninput = this._notes.oninput = () => {
       this._dirty = true;
       setText(this._state, "unsaved");

@@ -117,7 +117,7 @@ export class ParallelView {
     this._clear = h("button", { class: "jp-labnote-button", text: "Clear brushes", title: "Show every run again" });
     this._canvas = h("canvas", { class: "jp-labnote-parallel-canvas" });
     this._note = h("span", { class: "jp-labnote-dashboard-label" });
-    this._bestNote = h("span", { class: "jp-labnote-parallel-best" });
+    this._bestNote = h("span", { class: "jp-labnote-parallel-best", hidden: "" });
     this.node = h("div", { class: "jp-labnote-parallel" }, [
       h("div", { class: "jp-labnote-toolbar" }, [h("span", { class: "jp-labnote-section-title", text: "Parallel coordinates" }), this._metric, this._clear, this._note, this._bestNote]),
       this._canvas,
@@ -298,7 +298,14 @@ export class ParallelView {
       const pos = (v: number) => (a.max === a.min ? 0.5 : a.log ? (Math.log(v) - Math.log(a.min!)) / (Math.log(a.max!) - Math.log(a.min!)) : (v - a.min!) / (a.max! - a.min!));
       const ticks = a.kind === "num" ? (a.ticks ?? [a.min!, a.max!]).map((v) => [pos(v), formatNumber(v)]) : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
       ctx.textAlign = "left";
-      for (const [p, text] of ticks as [number, string][]) ctx.fillText(String(text).slice(0, 14), x + 4, this._y(p, height) + 4);
+      // Labels top to bottom, each at least a line below the last one drawn (close values share one).
+      let below = -Infinity;
+      for (const [p, text] of [...(ticks as [number, string][])].sort((a, b) => b[0] - a[0])) {
+        const y = this._y(p, height) + 4;
+        if (y - below < 11 && p !== 0) continue;
+        ctx.fillText(String(text).slice(0, 14), x + 4, y);
+        below = y;
+      }
       const b = this._brushes.get(a.id);
       if (b) {
         const [lo, hi] = b[0] <= b[1] ? b : [b[1], b[0]];

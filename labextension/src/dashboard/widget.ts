@@ -61,6 +61,8 @@ export interface DashboardSource {
 export const LIVE_MS = 300;
 /** New and changed runs are looked for at least this often, in ms (less often while a reload is slow). */
 const RELOAD_MS = 1000;
+/** The sweep records are read again about this often, in ms (a sweep's record changes as trials end). */
+const SWEEPS_MS = 3000;
 
 /** The dashboard widget. */
 export class Dashboard extends Widget {
@@ -364,7 +366,7 @@ export class Dashboard extends Widget {
           this._reloadedAt = Date.now();
           this._reloadCost = this._reloadedAt - now;
           if (read) await this._applyLive(store, read.runs, read.unreadable);
-          await this._readSweeps(store);
+          if (Date.now() - this._sweepsReadAt >= SWEEPS_MS) await this._readSweeps(store);
         })
         .finally(() => (this._listing = false));
     }
@@ -389,6 +391,7 @@ export class Dashboard extends Widget {
   private async _readSweeps(store: RunStore): Promise<void> {
     const files = this._source.files?.();
     if (!files) return;
+    this._sweepsReadAt = Date.now();
     const experiments = this._shownExperiments;
     const read = await Promise.all(experiments.map((e) => readSweeps(files, store.root, e)));
     if (experiments !== this._shownExperiments) return;
@@ -408,6 +411,8 @@ export class Dashboard extends Widget {
   private _showSweeps(): void {
     this._sweepsView.show(this._sweeps, this._sweep?.id, this._sweepsUnreadable);
     this._sweepsButton.textContent = this._sweeps.length ? `Sweeps (${this._sweeps.length})` : "Sweeps";
+    this._sweepsButton.disabled = this._sweeps.length === 0 && this._sweepsUnreadable === 0;
+    this._sweepsButton.title = this._sweepsButton.disabled ? "No sweeps in the experiments shown (exp.sweep(…) makes one)" : "Show or hide the experiments' sweeps";
     this._sweepsButton.classList.toggle("jp-labnote-active", !this._sweepsView.node.hidden);
   }
 
@@ -800,6 +805,7 @@ export class Dashboard extends Widget {
   private readonly _sweepsView = new SweepsView();
   private _sweeps: SweepRecord[] = [];
   private _sweepsUnreadable = 0;
+  private _sweepsReadAt = 0;
   /** The sweep whose trials the table shows (while the query still says so). */
   private _sweep: SweepRecord | undefined;
   private _shownExperiments: string[] = [];
