@@ -278,7 +278,9 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     await waitCount(page, 99);
     assert.match(await page.locator(`${D} .jp-labnote-dashboard-notice`).innerText(), new RegExp(`Moved ${victim} to the trash`));
     assert.ok(existsSync(path.join(store, TRASH_DIR, ...victim.split("/"), "run.json")));
+    // The next action clears the notice.
     await page.locator(`${D} .jp-labnote-trash-button`).click();
+    assert.equal(await page.locator(`${D} .jp-labnote-dashboard-notice`).isVisible(), false, "the notice stayed after the next action");
     const restore = page.locator(`${D} .jp-labnote-dashboard-trash button.jp-labnote-restore[data-id="${victim}"]`);
     await restore.waitFor({ state: "visible" });
     await restore.click();

@@ -298,13 +298,14 @@ export class ParallelView {
       const pos = (v: number) => (a.max === a.min ? 0.5 : a.log ? (Math.log(v) - Math.log(a.min!)) / (Math.log(a.max!) - Math.log(a.min!)) : (v - a.min!) / (a.max! - a.min!));
       const ticks = a.kind === "num" ? (a.ticks ?? [a.min!, a.max!]).map((v) => [pos(v), formatNumber(v)]) : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
       ctx.textAlign = "left";
-      // Labels top to bottom, each at least a line below the last one drawn (close values share one).
-      let below = -Infinity;
-      for (const [p, text] of [...(ticks as [number, string][])].sort((a, b) => b[0] - a[0])) {
+      // The ends first, then the values between that keep a line clear of every label drawn.
+      const byPos = [...(ticks as [number, string][])].sort((a, b) => b[0] - a[0]);
+      const drawn: number[] = [];
+      for (const [p, text] of byPos.length > 2 ? [byPos[0], byPos[byPos.length - 1], ...byPos.slice(1, -1)] : byPos) {
         const y = this._y(p, height) + 4;
-        if (y - below < 11 && p !== 0) continue;
+        if (drawn.some((d) => Math.abs(d - y) < 12)) continue;
         ctx.fillText(String(text).slice(0, 14), x + 4, y);
-        below = y;
+        drawn.push(y);
       }
       const b = this._brushes.get(a.id);
       if (b) {

@@ -644,6 +644,7 @@ export class Dashboard extends Widget {
       const inside = this._parallel.inside();
       if (inside) this._runRows = this._runRows.filter((r) => inside.has(r.id));
     }
+    this._parallelButton.classList.toggle("jp-labnote-active", !this._parallel.node.hidden);
     const by = this._groupBy();
     this._best.hidden = by === undefined;
     this._group.closest("div")?.classList.toggle("jp-labnote-grouped", by !== undefined);
