@@ -155,6 +155,7 @@ describe("the dashboard over the experiment index", { timeout: 900_000 }, () => 
     assert.ok(!existsSync(path.join(store, TRASH_DIR, "notes", "2")));
     // A running run is refused, as labnote rm refuses it.
     const running = scriptRun(store, "notes", 8);
+    await waitFile(path.join(store, "notes", "4", "run.json"));
     await page.locator(`${TABLE} tbody tr[data-id="notes/4"]`).waitFor({ state: "attached", timeout: 10_000 });
     await page.locator(`${TABLE} tbody tr[data-id="notes/4"] input[type=checkbox]`).click();
     await page.locator(`${D} .jp-labnote-delete-button`).click();

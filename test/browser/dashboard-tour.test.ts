@@ -289,6 +289,7 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     await page.locator(`${D} .jp-labnote-trash-button`).click();
     // A running run: refused, and the notice goes once the run has ended.
     const running = scriptRun(store, "script", 4);
+    await waitFile(path.join(store, "script", "101", "run.json"));
     await page.locator(`${TABLE} tbody tr[data-id="script/101"]`).waitFor({ state: "attached", timeout: 15_000 });
     // Newest first, so the new run is in view.
     const started = page.locator(`${TABLE} thead th[data-col="start"]`);

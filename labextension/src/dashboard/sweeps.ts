@@ -98,16 +98,16 @@ export class SweepsView {
 
   constructor() {
     this._body = h("tbody");
+    this._scroll = h("div", { class: "jp-labnote-sweeps-scroll" });
     this._state = h("span", { class: "jp-labnote-dashboard-label" });
     this._clear = h("button", { class: "jp-labnote-button jp-labnote-sweeps-clear", text: "All runs", title: "Show every run again (leave the sweep)" });
     this.node = h("div", { class: "jp-labnote-dashboard-sweeps", hidden: "" }, [
       h("div", { class: "jp-labnote-sweeps-head" }, [h("span", { class: "jp-labnote-section-title", text: "Sweeps" }), this._state, this._clear]),
-      h("div", { class: "jp-labnote-sweeps-scroll" }, [
-        h("table", { class: "jp-labnote-table jp-labnote-sweeps-table" }, [
-          h("thead", {}, [h("tr", {}, ["sweep", "name", "strategy", "trials done", "status", "best"].map((t) => h("th", { text: t })))]),
-          this._body,
-        ]),
-      ]),
+      this._scroll,
+    ]);
+    this._table = h("table", { class: "jp-labnote-table jp-labnote-sweeps-table" }, [
+      h("thead", {}, [h("tr", {}, ["sweep", "name", "strategy", "trials done", "status", "best"].map((t) => h("th", { text: t })))]),
+      this._body,
     ]);
     this._clear.hidden = true;
     this._clear.addEventListener("click", () => this._chosen.emit(undefined));
@@ -137,6 +137,9 @@ export class SweepsView {
     this._current = current;
     this.node.hidden = this.collapsed || (sweeps.length === 0 && unreadable === 0);
     this._clear.hidden = current === undefined;
+    // The table is in the page only while there is a sweep to list.
+    if (sweeps.length === 0) this._scroll.replaceChildren();
+    else if (this._table.parentElement !== this._scroll) this._scroll.replaceChildren(this._table);
     setText(this._state, `${sweeps.length} sweep${sweeps.length === 1 ? "" : "s"}${unreadable ? ` · ${unreadable} unreadable` : ""} — click one to see its trials`);
     this._body.replaceChildren(
       ...sweeps.map((s) => {
@@ -154,6 +157,8 @@ export class SweepsView {
   }
 
   private readonly _body: HTMLTableSectionElement;
+  private readonly _scroll: HTMLElement;
+  private readonly _table: HTMLTableElement;
   private readonly _state: HTMLElement;
   private readonly _clear: HTMLButtonElement;
   private _sweeps: readonly SweepRecord[] = [];

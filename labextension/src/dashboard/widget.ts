@@ -21,10 +21,9 @@ import { h, setText } from "../views/dom";
 import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
-import { formatNumber } from "../protocol";
+import { formatNumber, sweepAxisIsLog, sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
 import { ParallelView } from "./parallel";
 import { readSweeps, showsSweep, sweepQuery, sweepSummary, SweepsView } from "./sweeps";
-import { sweepAxisIsLog, sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
 import { CHARTED, DashboardCharts } from "./charts";
 import { colorSlots, runLabel, slotColor } from "./plots";
 import { ScatterView } from "./scatter";
@@ -63,6 +62,8 @@ export const LIVE_MS = 300;
 const RELOAD_MS = 1000;
 /** The sweep records are read again about this often, in ms (a sweep's record changes as trials end). */
 const SWEEPS_MS = 3000;
+/** Notes and tags saved here are shown over what disk says for at most this long, in ms. */
+const PENDING_MS = 30_000;
 
 /** The dashboard widget. */
 export class Dashboard extends Widget {
@@ -571,7 +572,8 @@ export class Dashboard extends Widget {
   private _withPending(r: DashboardRun): DashboardRun {
     const a = this._pendingAnnotations.get(r.id);
     if (!a) return r;
-    if (r.annotations && r.annotations.time >= a.time) {
+    // Disk has them (or newer ones), or has not for so long that it is the one to believe.
+    if ((r.annotations && r.annotations.time >= a.time) || Date.now() - a.time > PENDING_MS) {
       this._pendingAnnotations.delete(r.id);
       return r;
     }
