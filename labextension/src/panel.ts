@@ -308,6 +308,11 @@ export class ExperimentsPanel extends Panel {
     const name = await this._experimentFor(listed.experiments, loc);
     if (token !== this._historyToken) return;
     this._table.setExperiments(listed.experiments, name);
+    // First what the experiment's index says (10,000 runs in a moment), then the same checked
+    // against the folder's listing (seconds for a very large experiment).
+    const quick = await store.runs(name, liveness, Date.now(), { quick: true });
+    if (token !== this._historyToken) return;
+    if (quick.ok && quick.runs.length) this._table.setRuns(quick.runs, quick.unreadable);
     const runs = await store.runs(name, liveness);
     if (token !== this._historyToken) return;
     if (!runs.ok) this._table.setRuns([], [], storeMessage({ ...loc, root: `${loc.root}/${name}` }, runs.failure));

@@ -95,9 +95,11 @@ export function readAnnotations(runFolder: string): Annotations | undefined {
   return undefined;
 }
 
-/** Run numbers present on disk, ascending. */
-export function runNumbers(root: string, experiment: string): number[] {
-  const dir = path.join(root, checkSegment("experiment", experiment));
+/**
+ * The names in a store folder that `keep` accepts, in the order the file system gives them; none
+ * when the folder does not exist yet. Any other failure to list it is a store error.
+ */
+export function listNames(dir: string, keep: (name: string) => boolean): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -105,9 +107,14 @@ export function runNumbers(root: string, experiment: string): number[] {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw storeError("read", dir, e);
   }
-  const out: number[] = [];
-  for (const n of names) if (isRunFolder(n)) out.push(Number(n));
-  return out.sort((a, b) => a - b);
+  return names.filter(keep);
+}
+
+/** Run numbers present on disk, ascending. */
+export function runNumbers(root: string, experiment: string): number[] {
+  return listNames(path.join(root, checkSegment("experiment", experiment)), isRunFolder)
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /**

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aq from "arquero";
 import { SWEEPS_DIR, checkSegment, fromWire, isSweepFile, latestTrials, parseSweepRecord, rankTrials, storeError, sweepPath, type RunRecord, type SweepRecord } from "../protocol";
+import { listNames } from "./read";
 import type { RunsTable } from "./table";
 
 export type { RunsTable };
@@ -28,16 +29,7 @@ export function readSweepRecord(root: string, experiment: string, number: number
 
 /** Sweep numbers present on disk, ascending. */
 export function sweepNumbers(root: string, experiment: string): number[] {
-  const dir = path.join(root, checkSegment("experiment", experiment), SWEEPS_DIR);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw storeError("read", dir, e);
-  }
-  return names
-    .filter(isSweepFile)
+  return listNames(path.join(root, checkSegment("experiment", experiment), SWEEPS_DIR), isSweepFile)
     .map((n) => Number(n.slice(0, -5)))
     .sort((a, b) => a - b);
 }

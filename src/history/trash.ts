@@ -1,17 +1,9 @@
 /** The runs in the store's trash (`labnote rm` put them there; `labnote restore` takes them back; `labnote gc` empties it). */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { TRASH_DIR, isRunFolder, parseRunRecord, type RunRecord } from "../protocol";
+import { RUN_FILES, isRunFolder, parseRunRecord, trashPath, trashedRun, type TrashedRun } from "../protocol";
 
-/** A run in the trash. */
-export interface TrashedRun {
-  id: string;
-  experiment: string;
-  number: number;
-  dir: string;
-  /** Its record, when it can be read. */
-  record?: RunRecord;
-}
+export type { TrashedRun };
 
 function dirs(dir: string): string[] {
   try {
@@ -26,7 +18,7 @@ function dirs(dir: string): string[] {
 
 /** The trash folder of an experiment's runs. */
 export function trashDir(root: string, experiment?: string): string {
-  return experiment === undefined ? path.join(root, TRASH_DIR) : path.join(root, TRASH_DIR, experiment);
+  return path.join(root, trashPath(experiment));
 }
 
 /** Run numbers of `experiment` in the trash, ascending (the allocator never gives them out again). */
@@ -60,10 +52,9 @@ export function trashedRuns(root: string): TrashedRun[] {
   const out: TrashedRun[] = [];
   for (const experiment of dirs(trashDir(root)).sort()) {
     for (const number of trashedRunNumbers(root, experiment)) {
-      const dir = path.join(trashDir(root, experiment), String(number));
-      const run: TrashedRun = { id: `${experiment}/${number}`, experiment, number, dir };
+      const run = trashedRun(experiment, number, path.join(root, trashPath(experiment, number)));
       try {
-        const r = parseRunRecord(fs.readFileSync(path.join(dir, "run.json"), "utf8"));
+        const r = parseRunRecord(fs.readFileSync(path.join(run.dir, RUN_FILES.record), "utf8"));
         if (r.ok) run.record = r.record;
       } catch {
         /* no record: still a run folder to restore or remove */

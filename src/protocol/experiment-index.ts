@@ -8,7 +8,8 @@
  * ```
  * An entry is one line: `{"run":3,"mtime":1764642463123.45,"record":{…},"annotations":{…}}` —
  * the run's record without its long lists (artifacts, resources, cells but the first,
- * metadata) with its annotations merged, the annotations themselves when it has any, and
+ * metadata) and without the fields the reader puts back (format 2: see `compactRecord`), with
+ * its annotations merged, the annotations themselves when it has any, and
  * `mtime`, the run folder's modification time (ms) when the entry was made. A later line for
  * the same run replaces an earlier one.
  *
@@ -32,7 +33,7 @@ export const INDEX_FILES = {
 } as const;
 
 /** The index format this version writes; a reader ignores a newer one (and reads the run folders). */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 
 /** One run's entry: its summary record (annotations merged, status as written) and the folder's mtime it describes. */
 export interface IndexEntry {
@@ -67,6 +68,29 @@ export function summaryRecord(record: RunRecord): RunRecord {
   return out;
 }
 
+/**
+ * A summary as an index line holds it: without what the line or the reader already knows
+ * (`format`, `id`, `experiment`, `number`) and without fields that hold their default (empty
+ * lists, empty metadata, a zero seed, an empty host name; an ended run's heartbeat and pid,
+ * which only the died rule of a running run reads). The record parser puts every one back, so
+ * a line is a third smaller and 10,000 of them parse that much sooner.
+ */
+function compactRecord(record: RunRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const k of ["format", "id", "experiment", "number"]) delete out[k];
+  for (const [k, v] of Object.entries(out)) {
+    if (Array.isArray(v) && v.length === 0) delete out[k];
+    else if (k === "metadata" && isPlainObject(v) && Object.keys(v).length === 0) delete out[k];
+  }
+  if (record.seed === 0) delete out.seed;
+  if (record.hostname === "") delete out.hostname;
+  if (record.status !== "running") {
+    delete out.heartbeat;
+    delete out.pid;
+  }
+  return out;
+}
+
 /** The header line of a compacted index. */
 export function indexHeader(experiment: string, time: number): string {
   return JSON.stringify({ labnote: "index", format: INDEX_FORMAT, experiment, time }) + "\n";
@@ -78,7 +102,7 @@ export function indexHeader(experiment: string, time: number): string {
  * non-finite numbers travel as strings exactly as in run.json).
  */
 export function indexLine(record: RunRecord, mtime: number, annotations: Annotations | undefined, json: (v: unknown) => string): string {
-  const rec = json(summaryRecord(withAnnotations(record, annotations)));
+  const rec = json(compactRecord(summaryRecord(withAnnotations(record, annotations))));
   return `{"run":${record.number},"mtime":${mtime},"record":${rec}${annotations ? `,"annotations":${JSON.stringify(annotations)}` : ""}}\n`;
 }
 
@@ -126,7 +150,13 @@ export function parseIndex(text: string, experiment: string, into: ParsedIndex =
       into.damaged++;
       continue;
     }
-    const parsed = parseRunRecord(v.record);
+    // A line leaves out what it and the reader know (see compactRecord); an older line has them.
+    const raw = v.record;
+    if (isPlainObject(raw)) {
+      raw.experiment ??= experiment;
+      raw.number ??= number;
+    }
+    const parsed = parseRunRecord(raw);
     if (!parsed.ok || parsed.record.number !== number || parsed.record.experiment !== experiment) {
       into.damaged++;
       continue;

@@ -32,4 +32,5 @@ export * from "./sweep";
 export * from "./sweep-view";
 export * from "./annotations";
 export * from "./experiment-index";
+export * from "./trash";
 export * from "./system";

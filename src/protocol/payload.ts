@@ -29,6 +29,14 @@ export interface PayloadSource {
   sentAt: number;
 }
 
+/** A config value as record JSON: plain numbers, strings and booleans directly (a table reads 10,000 configs at once), anything else through {@link recordJson}. */
+function valueJson(v: unknown): string {
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "boolean" || v === null) return String(v);
+  return recordJson(v) ?? "undefined";
+}
+
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n - 1) + "…" : s;
 }
@@ -48,7 +56,7 @@ export function configEntries(record: Pick<RunRecord, "config" | "modified" | "a
   };
   const entries = Object.entries(flattenConfig(record.config)).map(([key, v]) => {
     const isAdded = under(added, key);
-    return { key, value: truncate(recordJson(v) ?? "undefined", PAYLOAD_LIMITS.value), modified: !isAdded && under(modified, key), added: isAdded };
+    return { key, value: truncate(valueJson(v), PAYLOAD_LIMITS.value), modified: !isAdded && under(modified, key), added: isAdded };
   });
   const rank = (e: WireConfigEntry) => (e.modified ? 0 : e.added ? 1 : 2);
   return entries.sort((a, b) => rank(a) - rank(b));

@@ -128,6 +128,9 @@ export interface Histogram {
 /** A parsed record, or why it could not be read. */
 export type ParsedRecord = { ok: true; record: RunRecord } | { ok: false; reason: string };
 
+/** Fields the parser checks and leaves out when they are not valid. */
+const CHECKED = new Set(["notes", "endTime", "duration", "lineage", "error"]);
+
 const STATUSES: readonly string[] = ["running", "completed", "failed", "interrupted", "died"];
 
 function strings(x: unknown): string[] {
@@ -165,9 +168,7 @@ export function parseRunRecord(input: unknown): ParsedRecord {
   if (typeof r.number !== "number" || !Number.isInteger(r.number) || r.number < 1) return { ok: false, reason: 'run.json has no run "number"' };
   if (typeof r.status !== "string" || !STATUSES.includes(r.status)) return { ok: false, reason: `run.json has an unknown status ${JSON.stringify(r.status)}` };
   if (typeof r.startTime !== "number") return { ok: false, reason: 'run.json has no "startTime"' };
-  // Text parsed here is ours to normalize in place (reading 10,000 records stays cheap); a value
-  // handed in is copied first, so the caller's object is never changed.
-  const rec = (typeof input === "string" ? r : { ...r }) as Record<string, unknown>;
+  const rec = r as Record<string, unknown>;
   const metrics: Record<string, MetricSummary> = {};
   if (isPlainObject(rec.metrics)) {
     for (const name in rec.metrics) {
@@ -180,40 +181,48 @@ export function parseRunRecord(input: unknown): ParsedRecord {
       metrics[name] = s;
     }
   }
-  rec.format = 1;
-  if (typeof rec.id !== "string") rec.id = `${rec.experiment}/${rec.number}`;
-  if (typeof rec.name !== "string") rec.name = "";
-  rec.tags = strings(rec.tags);
-  if (typeof rec.notes !== "string") delete rec.notes;
-  if (typeof rec.heartbeat !== "number") rec.heartbeat = rec.startTime;
-  if (typeof rec.pid !== "number") rec.pid = 0;
-  if (typeof rec.hostname !== "string") rec.hostname = "";
-  if (!isPlainObject(rec.config)) rec.config = {};
-  rec.modified = strings(rec.modified);
-  rec.added = strings(rec.added);
-  rec.named = strings(rec.named);
-  if (typeof rec.seed !== "number") rec.seed = 0;
-  rec.metrics = metrics;
-  rec.histograms = strings(rec.histograms);
-  rec.artifacts = objects<ArtifactRecord>(rec.artifacts, (a) => typeof a.name === "string" && typeof a.file === "string").map((a) => {
-    if (typeof a.version !== "number") a.version = Number(a.version) || 0;
-    if (typeof a.size !== "number") a.size = Number(a.size) || 0;
-    if (typeof a.format !== "string") a.format = "file";
-    if (typeof a.mediaType !== "string") a.mediaType = "application/octet-stream";
-    return a;
-  });
-  rec.resources = objects<ResourceRecord>(rec.resources, (x) => typeof x.sha256 === "string");
-  rec.cells = objects<CellRecord>(rec.cells, (c) => typeof c.sha256 === "string");
-  if (!isPlainObject(rec.metadata)) rec.metadata = {};
-  if (typeof rec.endTime !== "number") delete rec.endTime;
-  if (typeof rec.duration !== "number") delete rec.duration;
+  // A new object, its fields always in this order (every record read shares one shape, so a
+  // table of 10,000 of them stays fast); the input is never changed but for its artifacts' defaults.
+  const out: Record<string, unknown> = {
+    format: 1,
+    id: typeof rec.id === "string" ? rec.id : `${rec.experiment}/${rec.number}`,
+    experiment: rec.experiment,
+    number: rec.number,
+    name: typeof rec.name === "string" ? rec.name : "",
+    status: rec.status,
+    tags: strings(rec.tags),
+    startTime: rec.startTime,
+    heartbeat: typeof rec.heartbeat === "number" ? rec.heartbeat : rec.startTime,
+    pid: typeof rec.pid === "number" ? rec.pid : 0,
+    hostname: typeof rec.hostname === "string" ? rec.hostname : "",
+    config: isPlainObject(rec.config) ? rec.config : {},
+    modified: strings(rec.modified),
+    added: strings(rec.added),
+    named: strings(rec.named),
+    seed: typeof rec.seed === "number" ? rec.seed : 0,
+    metrics,
+    histograms: strings(rec.histograms),
+    artifacts: objects<ArtifactRecord>(rec.artifacts, (a) => typeof a.name === "string" && typeof a.file === "string").map((a) => {
+      if (typeof a.version !== "number") a.version = Number(a.version) || 0;
+      if (typeof a.size !== "number") a.size = Number(a.size) || 0;
+      if (typeof a.format !== "string") a.format = "file";
+      if (typeof a.mediaType !== "string") a.mediaType = "application/octet-stream";
+      return a;
+    }),
+    resources: objects<ResourceRecord>(rec.resources, (x) => typeof x.sha256 === "string"),
+    cells: objects<CellRecord>(rec.cells, (c) => typeof c.sha256 === "string"),
+    metadata: isPlainObject(rec.metadata) ? rec.metadata : {},
+  };
+  if (typeof rec.notes === "string") out.notes = rec.notes;
+  if (typeof rec.endTime === "number") out.endTime = rec.endTime;
+  if (typeof rec.duration === "number") out.duration = rec.duration;
   const lineage = parseLineage(rec.lineage);
-  if (lineage) rec.lineage = lineage;
-  else delete rec.lineage;
+  if (lineage) out.lineage = lineage;
   const err = rec.error;
   if (isPlainObject(err) && typeof err.message === "string")
-    rec.error = { name: typeof err.name === "string" ? err.name : "Error", message: err.message, ...(typeof err.stack === "string" ? { stack: err.stack } : {}) };
-  else delete rec.error;
-  const record = rec as unknown as RunRecord;
+    out.error = { name: typeof err.name === "string" ? err.name : "Error", message: err.message, ...(typeof err.stack === "string" ? { stack: err.stack } : {}) };
+  // Fields this reader does not check (result, notebook, endedBy, …) come across as they are.
+  for (const k in rec) if (!(k in out) && !CHECKED.has(k)) out[k] = rec[k];
+  const record = out as unknown as RunRecord;
   return { ok: true, record };
 }

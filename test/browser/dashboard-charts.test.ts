@@ -9,11 +9,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { before, describe, it } from "node:test";
 import { assertArtifactPreviews, chartPixels, chartsDrawn, countText, D, runScript } from "./dashboard-helpers";
 import { writeRuns } from "./fixtures";
-import { command, launchBrowser, repo, setTheme, startLab, type Lab } from "./lab";
+import { command, repo, setTheme, useLab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 
@@ -47,112 +46,107 @@ function writeChartRuns(root: string): void {
 }
 
 describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let page: Page;
+  const ui = useLab({ page: { viewport: { width: 1500, height: 1000 } } });
 
   before(async () => {
-    lab = await startLab();
-    writeChartRuns(lab.root);
-    writeRuns(lab.root, "grid", 40);
+    writeChartRuns(ui.lab.root);
+    writeRuns(ui.lab.root, "grid", 40);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    await page.goto(`${lab.url}/lab`);
-    await page.waitForFunction(() => (window as any).jupyterapp?.commands?.hasCommand("labnote-jupyterlab:open-dashboard"), undefined, { timeout: 120_000 });
-    await command(page, "labnote-jupyterlab:open-dashboard");
-    await page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "45", undefined, { timeout: 120_000 });
-    await page.selectOption(`${D} .jp-labnote-toolbar select.jp-labnote-select >> nth=0`, "charts");
-    await page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "5", undefined, { timeout: 60_000 });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
+    await ui.page.goto(`${ui.lab.url}/lab`);
+    await ui.page.waitForFunction(() => (window as any).jupyterapp?.commands?.hasCommand("labnote-jupyterlab:open-dashboard"), undefined, { timeout: 120_000 });
+    await command(ui.page, "labnote-jupyterlab:open-dashboard");
+    await ui.page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "45", undefined, { timeout: 120_000 });
+    await ui.page.selectOption(`${D} .jp-labnote-toolbar select.jp-labnote-select >> nth=0`, "charts");
+    await ui.page.waitForFunction(() => document.querySelector<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-table")?.dataset.count === "5", undefined, { timeout: 60_000 });
   });
 
   it("overlays the selected runs' metrics, one chart per metric under one legend, and smooths them", async () => {
-    const boxes = page.locator(`${D} tbody tr[data-id] input[type=checkbox]`);
+    const boxes = ui.page.locator(`${D} tbody tr[data-id] input[type=checkbox]`);
     for (const i of [0, 2, 4]) await boxes.nth(i).click();
-    assert.match(await countText(page), /· 3 selected/);
-    await page.waitForFunction(() => /Comparing 3 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-charts")?.textContent ?? ""), undefined, { timeout: 30_000 });
-    await chartsDrawn(page);
-    const metrics = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
+    assert.match(await countText(ui.page), /· 3 selected/);
+    await ui.page.waitForFunction(() => /Comparing 3 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-charts")?.textContent ?? ""), undefined, { timeout: 30_000 });
+    await chartsDrawn(ui.page);
+    const metrics = await ui.page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
     // The runs' own system samples (system/cpu, system/rss_mb) are folded apart from the user's metrics.
     assert.deepEqual([...metrics].filter((m) => !m?.startsWith("system/")).sort(), ["accuracy", "loss", "margin"]);
-    const folded = await page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
+    const folded = await ui.page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
     assert.deepEqual([...folded].sort(), [...metrics].filter((m) => m?.startsWith("system/")).sort());
-    assert.equal(await page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system`).evaluate((d) => (d as HTMLDetailsElement).open), false);
-    const legend = await page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-legend-item`).allInnerTexts();
+    assert.equal(await ui.page.locator(`${D} .jp-labnote-dashboard-charts details.jp-labnote-dashboard-system`).evaluate((d) => (d as HTMLDetailsElement).open), false);
+    const legend = await ui.page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-legend-item`).allInnerTexts();
     assert.deepEqual(legend.map((t) => t.replace(/^charts\/\d+ /, "")).sort(), ["adam-fast", "baseline", "tiny-lr"].sort());
-    const raw = await chartPixels(page, "loss");
-    await page.locator(`${D} .jp-labnote-charts-smoothing`).fill("0.9");
-    assert.equal(await page.locator(`${D} .jp-labnote-charts-smoothing-value`).innerText(), "0.90");
-    await page.waitForTimeout(700);
-    const smooth = await chartPixels(page, "loss");
+    const raw = await chartPixels(ui.page, "loss");
+    await ui.page.locator(`${D} .jp-labnote-charts-smoothing`).fill("0.9");
+    assert.equal(await ui.page.locator(`${D} .jp-labnote-charts-smoothing-value`).innerText(), "0.90");
+    await ui.page.waitForTimeout(700);
+    const smooth = await chartPixels(ui.page, "loss");
     assert.ok(!raw.equals(smooth), "smoothing changed nothing on the loss chart");
     // The config keys where the three runs differ are listed under the charts.
-    assert.match(await page.locator(`${D} .jp-labnote-dashboard-charts`).innerText(), /Config diff · \d+ differ/);
-    await page.locator(`${D} .jp-labnote-dashboard-compare`).evaluate((el) => el.scrollIntoView());
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-light.png") });
+    assert.match(await ui.page.locator(`${D} .jp-labnote-dashboard-charts`).innerText(), /Config diff · \d+ differ/);
+    await ui.page.locator(`${D} .jp-labnote-dashboard-compare`).evaluate((el) => el.scrollIntoView());
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-light.png") });
   });
 
   it("draws by time since start, and on a log axis leaves out values ≤ 0 and says so", async () => {
-    const before = await chartPixels(page, "loss");
-    await page.selectOption(`${D} .jp-labnote-charts-x`, "elapsed");
-    await chartsDrawn(page);
-    const elapsed = await chartPixels(page, "loss");
+    const before = await chartPixels(ui.page, "loss");
+    await ui.page.selectOption(`${D} .jp-labnote-charts-x`, "elapsed");
+    await chartsDrawn(ui.page);
+    const elapsed = await chartPixels(ui.page, "loss");
     assert.ok(!before.equals(elapsed), "the time axis drew the same picture as the step axis");
-    await page.check(`${D} .jp-labnote-charts-log`);
-    await chartsDrawn(page);
-    const note = page.locator(`${D} .jp-labnote-metric[data-metric="margin"] .jp-labnote-chart-note`);
+    await ui.page.check(`${D} .jp-labnote-charts-log`);
+    await chartsDrawn(ui.page);
+    const note = ui.page.locator(`${D} .jp-labnote-metric[data-metric="margin"] .jp-labnote-chart-note`);
     await note.waitFor({ state: "visible" });
     assert.match(await note.innerText(), /^\d+ buckets? with values ≤ 0 left out \(log scale\)$/);
-    assert.equal(await page.locator(`${D} .jp-labnote-metric[data-metric="loss"] .jp-labnote-chart-note`).isVisible(), false, "loss is positive: nothing left out");
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-log-light.png") });
-    await page.uncheck(`${D} .jp-labnote-charts-log`);
-    await page.selectOption(`${D} .jp-labnote-charts-x`, "step");
-    await chartsDrawn(page);
+    assert.equal(await ui.page.locator(`${D} .jp-labnote-metric[data-metric="loss"] .jp-labnote-chart-note`).isVisible(), false, "loss is positive: nothing left out");
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-charts-log-light.png") });
+    await ui.page.uncheck(`${D} .jp-labnote-charts-log`);
+    await ui.page.selectOption(`${D} .jp-labnote-charts-x`, "step");
+    await chartsDrawn(ui.page);
   });
 
   it("scatters a config key against a metric summary: a point names its run, a click selects it", async () => {
-    await page.click(`${D} .jp-labnote-dashboard-tab[data-tab=scatter]`);
-    await page.selectOption(`${D} .jp-labnote-scatter-key`, "lr");
-    await page.selectOption(`${D} .jp-labnote-scatter-metric`, "loss");
-    await page.selectOption(`${D} .jp-labnote-scatter-stat`, "min");
-    await page.check(`${D} .jp-labnote-scatter-logx`);
-    const points = page.locator(`${D} .jp-labnote-scatter .mark-symbol path`);
-    await page.waitForFunction(() => document.querySelectorAll("#labnote-dashboard .jp-labnote-scatter .mark-symbol path").length === 5, undefined, { timeout: 30_000 });
-    assert.match(await page.locator(`${D} .jp-labnote-scatter-note`).innerText(), /^5 runs/);
+    await ui.page.click(`${D} .jp-labnote-dashboard-tab[data-tab=scatter]`);
+    await ui.page.selectOption(`${D} .jp-labnote-scatter-key`, "lr");
+    await ui.page.selectOption(`${D} .jp-labnote-scatter-metric`, "loss");
+    await ui.page.selectOption(`${D} .jp-labnote-scatter-stat`, "min");
+    await ui.page.check(`${D} .jp-labnote-scatter-logx`);
+    const points = ui.page.locator(`${D} .jp-labnote-scatter .mark-symbol path`);
+    await ui.page.waitForFunction(() => document.querySelectorAll("#labnote-dashboard .jp-labnote-scatter .mark-symbol path").length === 5, undefined, { timeout: 30_000 });
+    assert.match(await ui.page.locator(`${D} .jp-labnote-scatter-note`).innerText(), /^5 runs/);
     // The unselected run with lr 0.03 ("wide", charts/2): find its point by hovering each.
     let found = -1;
     for (let i = 0; i < 5 && found < 0; i++) {
       await points.nth(i).hover({ force: true });
-      const tip = page.locator("#vg-tooltip-element");
+      const tip = ui.page.locator("#vg-tooltip-element");
       await tip.waitFor({ state: "visible", timeout: 5000 });
       if (/charts\/2/.test(await tip.innerText())) found = i;
     }
     assert.ok(found >= 0, "no point named charts/2");
-    assert.match(await page.locator("#vg-tooltip-element").innerText(), /wide/);
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-light.png") });
+    assert.match(await ui.page.locator("#vg-tooltip-element").innerText(), /wide/);
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-light.png") });
     await points.nth(found).click({ force: true });
-    await page.waitForFunction(() => /· 4 selected/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-count")?.textContent ?? ""), undefined, { timeout: 10_000 });
-    assert.equal(await page.locator(`${D} tbody tr[data-id="charts/2"] input[type=checkbox]`).isChecked(), true);
+    await ui.page.waitForFunction(() => /· 4 selected/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-count")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    assert.equal(await ui.page.locator(`${D} tbody tr[data-id="charts/2"] input[type=checkbox]`).isChecked(), true);
   });
 
   it("opens a run's detail from its name: marked config, metrics, an image, a CSV table, a 2-D .npy heatmap, host and output", async () => {
-    await page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
-    const detail = page.locator(`${D} .jp-labnote-dashboard-detail`);
+    await ui.page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
+    const detail = ui.page.locator(`${D} .jp-labnote-dashboard-detail`);
     await detail.waitFor({ state: "visible" });
     assert.match(await detail.locator(".jp-labnote-detail-head").innerText(), /adam-fast[\s\S]*charts\/3/);
     const config = await detail.locator(".jp-labnote-detail-config tr").allInnerTexts();
     assert.ok(config.some((t) => /^lr\s+0\.01$/.test(t.trim())), `lr 0.01 is the default, so not modified: ${config.join(" | ")}`);
     assert.ok(config.some((t) => /^hidden\s+64/.test(t.trim()) && !/modified/.test(t)), config.join(" | "));
     assert.ok(config.some((t) => /^dropout\s+0\.2\s+added$/.test(t.trim())), config.join(" | "));
-    const metrics = await detail.locator(".jp-labnote-detail-metrics tbody tr").allInnerTexts();
-    assert.deepEqual(metrics.map((t) => t.split("\t")[0]).sort(), ["accuracy", "loss", "margin"]);
-    assert.ok(metrics.some((t) => /^loss\t[\d.]+\t[\d.]+\t[\d.]+\t3000\t2999/.test(t)), metrics.join(" | "));
-    await assertArtifactPreviews(page);
+    // The user's metrics, then the process's own samples (system/…, when the sampler had ticked) after them.
+    const rows = await detail.locator(".jp-labnote-detail-metrics tbody tr").evaluateAll((trs) => trs.map((tr) => ({ name: (tr as HTMLElement).innerText.split("\t")[0], system: tr.classList.contains("jp-labnote-system-metric") })));
+    assert.deepEqual(rows.filter((r) => !r.system).map((r) => r.name).sort(), ["accuracy", "loss", "margin"]);
+    assert.ok(rows.every((r) => r.system === r.name.startsWith("system/")), JSON.stringify(rows));
+    const firstSystem = rows.findIndex((r) => r.system);
+    assert.ok(firstSystem < 0 || rows.slice(firstSystem).every((r) => r.system), `system metrics come last: ${JSON.stringify(rows)}`);
+    const lossRow = await detail.locator(".jp-labnote-detail-metrics tbody tr", { hasText: /^loss\t/ }).first().innerText();
+    assert.match(lossRow, /^loss\t[\d.]+\t[\d.]+\t[\d.]+\t3000\t2999/);
+    await assertArtifactPreviews(ui.page);
     // Host facts and the output log's tail.
     await detail.locator(".jp-labnote-detail-kv").first().waitFor();
     assert.match(await detail.locator(".jp-labnote-detail-env").innerText(), /host\s+\S+[\s\S]*node\s+v\d+/);
@@ -161,27 +155,27 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
     // Its code: these runs came from a script, so no cell ran while they were open (the panel's code view says so).
     const code = detail.locator('[data-slot="run-code"] .jp-labnote-code');
     await code.waitFor({ state: "visible", timeout: 20_000 });
-    await page.waitForFunction(() => /started from a script/.test(document.querySelector('#labnote-dashboard [data-slot="run-code"]')?.textContent ?? ""), undefined, { timeout: 20_000 });
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-light.png") });
+    await ui.page.waitForFunction(() => /started from a script/.test(document.querySelector('#labnote-dashboard [data-slot="run-code"]')?.textContent ?? ""), undefined, { timeout: 20_000 });
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-detail-light.png") });
     await detail.locator(".jp-labnote-detail-artifacts").scrollIntoViewIfNeeded();
     await detail.locator('.jp-labnote-detail-artifact[data-kind="csv"]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-light.png") });
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-light.png") });
   });
 
   it("looks right in the dark theme: charts, scatter and the run detail", async () => {
-    await setTheme(page, "dark");
-    await page.waitForTimeout(1200);
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-dark.png") });
-    await page.keyboard.press("Escape");
-    await page.locator(`${D} .jp-labnote-dashboard-detail`).waitFor({ state: "hidden" });
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-dark.png") });
-    await page.click(`${D} .jp-labnote-dashboard-tab[data-tab=charts]`);
-    await chartsDrawn(page);
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-dark.png") });
-    await page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
-    await page.locator(`${D} .jp-labnote-dashboard-detail .jp-labnote-detail-kv`).first().waitFor();
-    await page.waitForTimeout(500);
-    await page.screenshot({ path: path.join(SHOTS, "dashboard-detail-dark.png") });
-    await setTheme(page, "light");
+    await setTheme(ui.page, "dark");
+    await ui.page.waitForTimeout(1200);
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-detail-artifacts-dark.png") });
+    await ui.page.keyboard.press("Escape");
+    await ui.page.locator(`${D} .jp-labnote-dashboard-detail`).waitFor({ state: "hidden" });
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-scatter-dark.png") });
+    await ui.page.click(`${D} .jp-labnote-dashboard-tab[data-tab=charts]`);
+    await chartsDrawn(ui.page);
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-charts-smoothed-dark.png") });
+    await ui.page.click(`${D} tbody tr[data-id="charts/3"] td[data-open]`);
+    await ui.page.locator(`${D} .jp-labnote-dashboard-detail .jp-labnote-detail-kv`).first().waitFor();
+    await ui.page.waitForTimeout(500);
+    await ui.page.screenshot({ path: path.join(SHOTS, "dashboard-detail-dark.png") });
+    await setTheme(ui.page, "light");
   });
 });

@@ -11,11 +11,11 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
 import { ANNOTATIONS_FILE, TRASH_DIR, parseAnnotations } from "../../src/protocol/index";
 import { assertArtifactPreviews, cell, chartPixels, chartsDrawn, countText, D, displayLatency, groupHeadings, runScript, scriptRun, TABLE, waitCellText, waitCount, waitFile } from "./dashboard-helpers";
-import { launchBrowser, openNotebook, repo, setTheme, startLab, writeNotebook, type Lab } from "./lab";
+import { NAME_HELPER_SCRIPT, openNotebook, repo, setTheme, useLab, waitCellsRan, writeNotebook } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 const LRS = [0.1, 0.03, 0.01, 0.003, 0.001];
@@ -85,20 +85,16 @@ async function columnTexts(page: Page, col: string): Promise<string[]> {
 }
 
 describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
+  const ui = useLab({ page: { viewport: { width: 1440, height: 960 } }, initScripts: [NAME_HELPER_SCRIPT] });
   let page: Page;
   let store: string;
 
   before(async () => {
-    lab = await startLab();
+    const lab = ui.lab;
+    page = ui.page;
     store = path.join(lab.root, "experiments");
     writeNotebook(path.join(lab.root, "tour.ipynb"), CELLS);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-    // Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper.
-    await page.addInitScript("window.__name = window.__name || ((f) => f);");
     // JupyterLab's debugger says it has no session when a notebook opens: not ours.
     page.on("pageerror", (e) => {
       if (!/No active debugger session/.test(e.message)) console.error(`page error: ${e.message}`);
@@ -110,11 +106,6 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     await openNotebook(page, lab, "tour.ipynb");
     await runCell(page, 0);
     scriptRuns(lab.root);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
   });
 
   it("opens from the command palette with the 200 runs of the notebook and the script", async () => {
@@ -256,6 +247,9 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     assert.deepEqual(seen.slice(seen.indexOf("from-kernel, keep")), ["from-kernel, keep"], `the tags cell showed ${seen.join(" → ")}`);
     assert.equal(JSON.parse(readFileSync(path.join(runDir, "run.json"), "utf8")).status, "running", "the note was written while the run was running");
     await waitCellText(page, "notebook/101", "status", "completed", 120_000);
+    await page.evaluate(() => (window as any).jupyterapp.shell.activateById((window as any).jupyterapp.shell.widgets("main").next().value.id));
+    await waitCellsRan(page, 60_000);
+    await page.evaluate(() => (window as any).jupyterapp.shell.activateById("labnote-dashboard"));
     const rec = JSON.parse(readFileSync(path.join(runDir, "run.json"), "utf8"));
     assert.equal(rec.metrics.loss.count, 250, "the kernel's last record");
     assert.deepEqual(rec.tags, ["from-kernel"], "run.json is never rewritten by the browser");

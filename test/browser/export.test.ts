@@ -7,56 +7,43 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, openPanel, repo, setRightSidebarWidth, startLab, writeNotebook, type Lab } from "./lab";
+import { describe, it } from "node:test";
+import { command, openNotebook, openPanel, repo, setRightSidebarWidth, useLab, writeNotebook } from "./lab";
 import { SESSIONS_DIR, SNAPSHOTS_DIR } from "../../src/protocol";
 
 const SHOTS = path.join(repo, "screenshots");
 
 describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    lab = await startLab();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-  });
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
+  const ui = useLab({ page: { viewport: { width: 1500, height: 1000 } } });
 
   it("saves the notebook, stores its snapshot with outputs linked to the session's runs, and stores nothing new the second time", async () => {
-    writeNotebook(path.join(lab.root, "exported.ipynb"), [
+    writeNotebook(path.join(ui.lab.root, "exported.ipynb"), [
       `import { experiment } from "labnote";\nconst exp = await experiment("exported");`,
       `await exp.run((run) => { for (let i = 0; i < 5; i++) run.log("loss", 1 / (i + 1)); }, { name: "first" });`,
       `console.log("printed-" + (6 * 7));`,
       `// labnote: ignore\nconst token = "hidden-" + "value"; console.log(token);`,
     ]);
-    await openNotebook(page, lab, "exported.ipynb");
-    await openPanel(page);
-    await setRightSidebarWidth(page, 520);
-    await command(page, "notebook:run-all-cells");
-    await page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="completed"]', { timeout: 120_000 });
+    await openNotebook(ui.page, ui.lab, "exported.ipynb");
+    await openPanel(ui.page);
+    await setRightSidebarWidth(ui.page, 520);
+    await command(ui.page, "notebook:run-all-cells");
+    await ui.page.waitForSelector('#jp-labnote-experiments .jp-labnote-run[data-status="completed"]', { timeout: 120_000 });
     // Where the run came from, on its card in the panel.
-    const from = page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card-from").first();
+    const from = ui.page.locator("#jp-labnote-experiments .jp-labnote-live .jp-labnote-card-from").first();
     await from.waitFor({ timeout: 30_000 });
     assert.equal(await from.textContent(), "exported.ipynb [2]");
-    const button = page.locator("#jp-labnote-experiments .jp-labnote-export");
+    const button = ui.page.locator("#jp-labnote-experiments .jp-labnote-export");
     await button.waitFor({ state: "visible" });
     assert.equal(await button.isDisabled(), false);
     await button.click();
-    const status = page.locator('#jp-labnote-experiments .jp-labnote-export-status:is([data-state="done"], [data-state="error"])');
+    const status = ui.page.locator('#jp-labnote-experiments .jp-labnote-export-status:is([data-state="done"], [data-state="error"])');
     await status.waitFor({ timeout: 120_000 });
     assert.match((await status.textContent()) ?? "", /stored, 1 run linked/);
     assert.equal(await status.getAttribute("data-state"), "done");
     mkdirSync(SHOTS, { recursive: true });
-    await page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-export-notebook-light.png") });
+    await ui.page.locator("#jp-labnote-experiments").screenshot({ path: path.join(SHOTS, "panel-export-notebook-light.png") });
 
-    const dir = path.join(lab.root, "experiments", SNAPSHOTS_DIR);
+    const dir = path.join(ui.lab.root, "experiments", SNAPSHOTS_DIR);
     const files = readdirSync(dir).sort();
     assert.equal(files.length, 2, files.join(", "));
     const ipynb = path.join(dir, files.find((f) => f.endsWith(".ipynb"))!);
@@ -68,13 +55,13 @@ describe("the panel's Export notebook button", { timeout: 600_000 }, () => {
     assert.deepEqual(links.runs, ["exported/1"]);
     assert.match(links.notebook, /exported\.ipynb$/);
     // The export's own request is not in the session log.
-    const sessions = readdirSync(path.join(lab.root, "experiments", SESSIONS_DIR));
+    const sessions = readdirSync(path.join(ui.lab.root, "experiments", SESSIONS_DIR));
     assert.equal(sessions.length, 1);
-    assert.doesNotMatch(readFileSync(path.join(lab.root, "experiments", SESSIONS_DIR, sessions[0]), "utf8"), /exportNotebook/);
+    assert.doesNotMatch(readFileSync(path.join(ui.lab.root, "experiments", SESSIONS_DIR, sessions[0]), "utf8"), /exportNotebook/);
     const before = statSync(ipynb).mtimeMs;
 
     // Again with nothing changed: same snapshot, nothing new written.
-    await page.evaluate(() => {
+    await ui.page.evaluate(() => {
       const el = document.querySelector("#jp-labnote-experiments .jp-labnote-export-status") as HTMLElement;
       el.dataset.state = "";
     });

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, symlinkSync,
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const repo = path.resolve(__dirname, "..", "..");
@@ -159,6 +160,55 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** What `useLab` gives a test: its lab, its browser and (unless asked for none) a page. */
+export interface LabUse {
+  readonly lab: Lab;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/** Functions handed to page.evaluate keep their names through tsx's helper: give the page that helper. */
+export const NAME_HELPER_SCRIPT = "window.__name = window.__name || ((f) => f);";
+
+/**
+ * A JupyterLab and a Chromium for the tests of one `describe`: registers a `before` hook that
+ * starts the lab (`lab` options as startLab's), launches the browser and opens a page (`page`
+ * options as browser.newPage's; `false` for none) with `initScripts` added, and an `after` hook
+ * that closes the browser and stops the lab. A file's own `before` hooks, registered after this
+ * call, run after it and may use what it returns.
+ */
+export function useLab(opts: { lab?: Parameters<typeof startLab>[0]; page?: Parameters<Browser["newPage"]>[0] | false; initScripts?: string[] } = {}): LabUse {
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  before(async () => {
+    lab = await startLab(opts.lab);
+    browser = await launchBrowser();
+    if (opts.page === false) return;
+    page = await browser.newPage(opts.page);
+    for (const script of opts.initScripts ?? []) await page.addInitScript(script);
+  });
+  after(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`useLab: no ${what} (${what === "page" && opts.page === false ? "opened with page: false" : "its before hook has not run"})`);
+    return v;
+  };
+  return {
+    get lab() {
+      return started(lab, "lab");
+    },
+    get browser() {
+      return started(browser, "browser");
+    },
+    get page() {
+      return started(page, "page");
+    },
+  };
+}
+
 /** A notebook for the tslab kernel with the given code cells. */
 export function writeNotebook(file: string, cells: string[]): void {
   const nb = {
@@ -193,6 +243,22 @@ export async function waitKernelIdle(page: Page, timeout = 180_000): Promise<voi
     },
     undefined,
     { timeout },
+  );
+}
+
+/**
+ * Wait until every code cell of the current notebook has run (each has an execution count) and
+ * its kernel is idle again: the end of a run-all started with `startCommand`.
+ */
+export async function waitCellsRan(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const w = (window as any).jupyterapp.shell.currentWidget;
+      const cells = w.content.widgets;
+      return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
+    },
+    undefined,
+    { timeout, polling: 500 },
   );
 }
 

@@ -8,46 +8,27 @@
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { command, launchBrowser, openNotebook, paintedPixels, repo, setTheme, startCommand, startLab, type Lab } from "./lab";
+import { before, describe, it } from "node:test";
+import { command, openNotebook, paintedPixels, repo, setTheme, startCommand, useLab, waitCellsRan } from "./lab";
 import { countText, D, groupHeadings, TABLE, waitCount } from "./dashboard-helpers";
 
 describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let page: Page;
+  const ui = useLab({ page: { viewport: { width: 1400, height: 1000 } } });
 
   before(async () => {
-    lab = await startLab();
-    copyFileSync(path.join(repo, "notebooks", "sweeps.ipynb"), path.join(lab.root, "sweeps.ipynb"));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    copyFileSync(path.join(repo, "notebooks", "sweeps.ipynb"), path.join(ui.lab.root, "sweeps.ipynb"));
   });
 
-  after(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
-
-  const firstCard = () => page.locator(".jp-OutputArea .jp-labnote-sweep").first();
+  const firstCard = () => ui.page.locator(".jp-OutputArea .jp-labnote-sweep").first();
   const runsInTable = () => firstCard().locator("tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.run));
 
   it("shows one card per sweep, with its progress, best trial, chart and table, and no card per trial", async () => {
-    await openNotebook(page, lab, "sweeps.ipynb");
-    await startCommand(page, "notebook:run-all-cells");
-    await page.waitForFunction(
-      () => {
-        const w = (window as any).jupyterapp.shell.currentWidget;
-        const cells = w.content.widgets;
-        return cells.length > 0 && w.sessionContext.kernelDisplayStatus === "idle" && cells.every((c: any) => c.model.type !== "code" || c.model.executionCount !== null);
-      },
-      undefined,
-      { timeout: 400_000, polling: 500 },
-    );
-    const cards = page.locator(".jp-OutputArea .jp-labnote-sweep");
+    await openNotebook(ui.page, ui.lab, "sweeps.ipynb");
+    await startCommand(ui.page, "notebook:run-all-cells");
+    await waitCellsRan(ui.page, 400_000);
+    const cards = ui.page.locator(".jp-OutputArea .jp-labnote-sweep");
     assert.equal(await cards.count(), 3, "the grid, the random sweep and its redraw");
-    assert.equal(await page.locator(".jp-OutputArea .jp-labnote-card").count(), 0, "trials show no run cards");
+    assert.equal(await ui.page.locator(".jp-OutputArea .jp-labnote-card").count(), 0, "trials show no run cards");
     const text = (await firstCard().textContent()) ?? "";
     assert.match(text, /sweeps\/sweep-1 · lr-hidden · grid/);
     assert.match(text, /completed/);
@@ -76,6 +57,7 @@ describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
   });
 
   it("opens the dashboard on the sweep from the card: its trials grouped, parallel coordinates over its space, the best marked", async () => {
+    const page = ui.page;
     await firstCard().locator("button.jp-labnote-sweep-open").click();
     await page.locator(D).waitFor({ state: "visible", timeout: 30_000 });
     await waitCount(page, 9);
@@ -107,6 +89,7 @@ describe("sweep cards in JupyterLab", { timeout: 600_000 }, () => {
   });
 
   it("switches sweeps from the list, leaves them for all runs, and opens one by the command's arguments", async () => {
+    const page = ui.page;
     await page.locator(`${D} .jp-labnote-dashboard-sweeps tr[data-sweep="sweeps/sweep-2"]`).click();
     await waitCount(page, 20);
     assert.equal(await page.locator(`${D} .jp-labnote-dashboard-query`).inputValue(), "experiment=sweeps tag:sweep-2");

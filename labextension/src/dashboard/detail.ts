@@ -159,31 +159,22 @@ export class RunDetailView {
     return section("Config", entries.length ? h("div", {}, [...named, h("table", { class: "jp-labnote-table jp-labnote-detail-config" }, [h("tbody", {}, rows)])]) : h("div", { class: "jp-labnote-hint", text: "No config." }), count);
   }
 
-  /** The user's metrics in one table; the process's own samples (`system/…`) apart, under it. */
   private _metrics(run: DashboardRun): HTMLElement {
     const names = Object.keys(run.record.metrics);
-    const user = names.filter((n) => !isSystemMetric(n));
-    const system = names.filter(isSystemMetric);
-    if (!names.length) return section("Metrics", h("div", { class: "jp-labnote-hint", text: "No metrics logged." }));
-    const table = (cls: string, list: string[]) => {
-      const head = h("tr", {}, ["metric", "last", "min", "max", "points", "last step", ""].map((t) => h("th", { text: t })));
-      const rows = list.map((n) => {
-        const m = run.record.metrics[n];
-        return h("tr", {}, [
-          h("td", { class: "jp-labnote-config-key", text: n, title: n }),
-          ...[m.last, m.min, m.max].map((v) => h("td", { class: "jp-labnote-num", text: formatNumber(v) })),
-          h("td", { class: "jp-labnote-num", text: String(m.count) }),
-          h("td", { class: "jp-labnote-num", text: String(m.lastStep) }),
-          h("td", { class: "jp-labnote-nonfinite", text: nonFiniteText(m) }),
-        ]);
-      });
-      return h("table", { class: `jp-labnote-table ${cls}` }, [h("thead", {}, [head]), h("tbody", {}, rows)]);
-    };
-    const parts: HTMLElement[] = [];
-    if (user.length) parts.push(table("jp-labnote-detail-metrics", user));
-    else parts.push(h("div", { class: "jp-labnote-hint", text: "No metrics logged (only the process's own samples)." }));
-    if (system.length) parts.push(h("div", { class: "jp-labnote-card-system-head", text: "System (sampled by the run's process)" }), table("jp-labnote-detail-system", system));
-    return section("Metrics", h("div", {}, parts), `${user.length}${system.length ? ` + ${system.length} system` : ""}`);
+    const ordered = [...names.filter((n) => !isSystemMetric(n)), ...names.filter(isSystemMetric)];
+    if (!ordered.length) return section("Metrics", h("div", { class: "jp-labnote-hint", text: "No metrics logged." }));
+    const head = h("tr", {}, ["metric", "last", "min", "max", "points", "last step", ""].map((t) => h("th", { text: t })));
+    const rows = ordered.map((n) => {
+      const m = run.record.metrics[n];
+      return h("tr", { class: isSystemMetric(n) ? "jp-labnote-system-metric" : "" }, [
+        h("td", { class: "jp-labnote-config-key", text: n, title: n }),
+        ...[m.last, m.min, m.max].map((v) => h("td", { class: "jp-labnote-num", text: formatNumber(v) })),
+        h("td", { class: "jp-labnote-num", text: String(m.count) }),
+        h("td", { class: "jp-labnote-num", text: String(m.lastStep) }),
+        h("td", { class: "jp-labnote-nonfinite", text: nonFiniteText(m) }),
+      ]);
+    });
+    return section("Metrics", h("table", { class: "jp-labnote-table jp-labnote-detail-metrics" }, [h("thead", {}, [head]), h("tbody", {}, rows)]), `${ordered.length}`);
   }
 
   private _artifacts(run: DashboardRun, token: number): HTMLElement {

@@ -5,7 +5,7 @@
  */
 import { formatNumber, isSystemMetric, sweepOfTags, sweepTag, type MetricSummary } from "../protocol";
 import type { HistoryRun } from "../model/store";
-import { baseColumns, configColumn, configDiff, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
+import { baseColumns, configColumn, configKeyStats, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
 import { configText } from "../views/dom";
 
 /** A dashboard run: a history run and the experiment it belongs to. */
@@ -63,11 +63,11 @@ function firstLine(notes: string | undefined): string {
  * fields, the varying config keys (else the modified ones), and each metric's last value.
  */
 export function columnChoices(runs: readonly DashboardRun[]): ColumnChoice[] {
-  const allKeys = [...new Set(runs.flatMap((r) => [...r.config.keys()]))];
-  const shownKeys = new Set(configKeys(runs));
-  const varying = new Set(configDiff(runs).differing);
-  const keys = [...allKeys].sort((a, b) => Number(varying.has(b)) - Number(varying.has(a)) || a.localeCompare(b));
-  const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort();
+  const stats = configKeyStats(runs);
+  const shownKeys = new Set(configKeys(runs, stats));
+  const varying = new Set([...stats].filter(([, s]) => s.varies).map(([k]) => k));
+  const keys = [...stats.keys()].sort((a, b) => Number(varying.has(b)) - Number(varying.has(a)) || a.localeCompare(b));
+  const metrics = metricNames(runs);
   const run = runColumns().map<ColumnChoice>((column) => ({ column, group: "run", varies: false, shown: column.id !== "experiment" }));
   const config = keys.map<ColumnChoice>((k) => ({
     column: configColumn(k),
@@ -79,6 +79,13 @@ export function columnChoices(runs: readonly DashboardRun[]): ColumnChoice[] {
   // System samples come last and hidden, all but the peak memory (what a person asks of them first).
   const system = metrics.filter(isSystemMetric).flatMap((m) => STATS.map<ColumnChoice>((stat) => ({ column: metricColumn(m, stat), group: "system", varies: false, shown: m === "system/rss_mb" && stat === "max" })));
   return [...run, ...config, ...metric, ...system];
+}
+
+/** Every metric name of these runs, sorted (one pass, no array per run). */
+export function metricNames(runs: readonly DashboardRun[]): string[] {
+  const names = new Set<string>();
+  for (const r of runs) for (const m in r.record.metrics) names.add(m);
+  return [...names].sort();
 }
 
 /** The tooltip of a metric cell. */

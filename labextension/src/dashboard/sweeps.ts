@@ -9,6 +9,7 @@ import type { Contents } from "@jupyterlab/services";
 import { Signal, type ISignal } from "@lumino/signaling";
 import { PathExt } from "@jupyterlab/coreutils";
 import { SWEEPS_DIR, formatNumber, isSweepFile, paramsText, parseSweepRecord, sweepCounts, sweepTag, trialValue, type SweepRecord } from "../protocol";
+import { readText } from "../model/store";
 import { h, setText } from "../views/dom";
 
 /** The part of the contents manager the sweeps are read with. */
@@ -42,14 +43,12 @@ export async function readSweeps(contents: SweepContents, root: string, experime
   const out: SweepsRead = { sweeps: [], unreadable: [] };
   await Promise.all(
     files.map(async (f) => {
-      try {
-        const m = await contents.get(f.path, { content: true, type: "file", format: "text" });
-        const parsed = parseSweepRecord(typeof m.content === "string" ? m.content : "");
-        if (parsed.ok) out.sweeps.push(parsed.record);
-        else out.unreadable.push({ path: f.path, reason: parsed.reason });
-      } catch (e) {
-        out.unreadable.push({ path: f.path, reason: e instanceof Error ? e.message : String(e) });
-      }
+      const text = await readText(contents, f.path);
+      // Gone between the listing and the read (a rename in flight): it is listed next time.
+      if (text === undefined) return;
+      const parsed = parseSweepRecord(text);
+      if (parsed.ok) out.sweeps.push(parsed.record);
+      else out.unreadable.push({ path: f.path, reason: parsed.reason });
     }),
   );
   out.sweeps.sort((a, b) => a.experiment.localeCompare(b.experiment) || b.number - a.number);

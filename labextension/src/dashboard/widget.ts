@@ -20,7 +20,7 @@ import { TrashView } from "./trash";
 import { h, setText } from "../views/dom";
 import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
-import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
+import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, metricNames, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
 import { formatNumber, sweepAxisIsLog, sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
 import { ParallelView } from "./parallel";
 import { readSweeps, showsSweep, sweepQuery, sweepSummary, SweepsView } from "./sweeps";
@@ -533,10 +533,10 @@ export class Dashboard extends Widget {
     this._shownExperiments = chosen;
     const runs: DashboardRun[] = [];
     let unreadable = 0;
-    for (const e of chosen) {
-      const r = await store.runs(e, NOBODY, Date.now(), { quick });
+    const now = Date.now();
+    for (const r of await Promise.all(chosen.map((e) => store.runs(e, NOBODY, now, { quick })))) {
       if (!r.ok) continue;
-      runs.push(...r.runs);
+      for (const run of r.runs) runs.push(run);
       unreadable += r.unreadable.length;
     }
     return token === this._readToken ? { runs, unreadable } : undefined;
@@ -550,10 +550,11 @@ export class Dashboard extends Widget {
     this._unreadable = unreadable;
     this._choices = mergeChoices(this._choices, columnChoices(runs));
     this._fillGroupChoices();
-    this._parallel.setMetrics([...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort());
+    const metrics = metricNames(runs);
+    this._parallel.setMetrics(metrics);
     this._scatter.setChoices(
       this._choices.filter((c) => c.group === "config").map((c) => c.column.label),
-      [...new Set(runs.flatMap((r) => Object.keys(r.record.metrics)))].sort(),
+      metrics,
     );
     this._renderChooser();
     this._update();
@@ -615,7 +616,7 @@ export class Dashboard extends Widget {
     );
     this._group.value = [...this._group.options].some((o) => o.value === current) ? current : "";
     const bestNow = this._best.value;
-    const metrics = [...new Set(this._runs.flatMap((r) => Object.keys(r.record.metrics)))].sort();
+    const metrics = metricNames(this._runs);
     this._best.replaceChildren(...metrics.flatMap((m) => [h("option", { value: `min:${m}`, text: `lowest ${m}` }), h("option", { value: `max:${m}`, text: `highest ${m}` })]));
     if ([...this._best.options].some((o) => o.value === bestNow)) this._best.value = bestNow;
   }

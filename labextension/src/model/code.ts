@@ -18,7 +18,7 @@ import {
   type RunCode,
   type RunRecord,
 } from "../protocol";
-import { eachLimited, type ContentsReader } from "./store";
+import { eachLimited, readText, type ContentsReader } from "./store";
 
 /** A run's code as read, and what could not be read (a missing log or blob), for the view to say. */
 export interface ReadCode extends RunCode {
@@ -69,13 +69,8 @@ export class CodeReader {
     return { code: lineageProblem ? { ...code, missing, lineageProblem } : { ...code, missing }, log };
   }
 
-  private async _text(rel: string): Promise<string | undefined> {
-    try {
-      const m = await this._contents.get(PathExt.join(this.root, rel), { content: true, type: "file", format: "text" });
-      return typeof m.content === "string" ? m.content : undefined;
-    } catch {
-      return undefined;
-    }
+  private _text(rel: string): Promise<string | undefined> {
+    return readText(this._contents, PathExt.join(this.root, rel));
   }
 
   private _contents: ContentsReader;

@@ -11,15 +11,16 @@ import {
   ANNOTATIONS_FILE,
   LabnoteError,
   RUN_FILES,
-  TRASH_DIR,
   annotationsJson,
   isRunFolder,
   parseAnnotations,
   parseRunRecord,
+  trashPath,
+  trashedRun,
   type Annotations,
-  type RunRecord,
+  type TrashedRun,
 } from "../protocol";
-import { readFailure, type ContentsReader, type HistoryRun } from "./store";
+import { readFailure, readText, type ContentsReader, type HistoryRun } from "./store";
 
 /** The part of the contents manager the editor uses. */
 export interface ContentsWriter extends ContentsReader {
@@ -27,15 +28,7 @@ export interface ContentsWriter extends ContentsReader {
   rename(path: string, newPath: string): Promise<Contents.IModel>;
 }
 
-/** A run in the trash, as the dashboard lists it. */
-export interface TrashedRun {
-  id: string;
-  experiment: string;
-  number: number;
-  /** Its folder in the trash, server-relative. */
-  dir: string;
-  record?: RunRecord;
-}
+export type { TrashedRun };
 
 /** Changes one store (a root relative to the server root). */
 export class StoreEditor {
@@ -65,13 +58,9 @@ export class StoreEditor {
 
   /** A run's annotations as they are on disk now (another page may have changed them). */
   async annotations(run: Pick<HistoryRun, "dir">): Promise<Annotations | undefined> {
-    try {
-      const m = await this._contents.get(PathExt.join(run.dir, ANNOTATIONS_FILE), { content: true, type: "file", format: "text" });
-      const p = parseAnnotations(typeof m.content === "string" ? m.content : "");
-      return p.ok ? p.value : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await readText(this._contents, PathExt.join(run.dir, ANNOTATIONS_FILE));
+    const p = text === undefined ? undefined : parseAnnotations(text);
+    return p?.ok ? p.value : undefined;
   }
 
   /**
@@ -84,7 +73,7 @@ export class StoreEditor {
         throw new LabnoteError("UNSUPPORTED", `Cannot delete run ${run.id}`, "it is running; end it (or stop its kernel) first, or wait until it shows as died");
     }
     for (const run of runs) {
-      const dest = PathExt.join(this.root, TRASH_DIR, run.record.experiment, String(run.record.number));
+      const dest = PathExt.join(this.root, trashPath(run.record.experiment, run.record.number));
       if (await this._exists(dest))
         throw new LabnoteError("UNSUPPORTED", `Cannot delete run ${run.id}`, "the trash already holds a run of that number; run labnote gc to empty the trash first");
       await this._folders(PathExt.dirname(dest));
@@ -98,21 +87,16 @@ export class StoreEditor {
 
   /** Runs in the trash, by experiment then number (their records read, a few at a time). */
   async trashed(): Promise<TrashedRun[]> {
-    const base = PathExt.join(this.root, TRASH_DIR);
     const out: TrashedRun[] = [];
-    for (const exp of (await this._dirs(base)).sort()) {
-      const numbers = (await this._dirs(PathExt.join(base, exp))).filter(isRunFolder).map(Number).sort((a, b) => a - b);
+    for (const exp of (await this._dirs(PathExt.join(this.root, trashPath()))).sort()) {
+      const numbers = (await this._dirs(PathExt.join(this.root, trashPath(exp)))).filter(isRunFolder).map(Number).sort((a, b) => a - b);
       await Promise.all(
         numbers.map(async (number) => {
-          const dir = PathExt.join(base, exp, String(number));
-          const run: TrashedRun = { id: `${exp}/${number}`, experiment: exp, number, dir };
-          try {
-            const m = await this._contents.get(PathExt.join(dir, RUN_FILES.record), { content: true, type: "file", format: "text" });
-            const r = parseRunRecord(typeof m.content === "string" ? m.content : "");
-            if (r.ok) run.record = r.record;
-          } catch {
-            /* a folder without a record is still a run to restore */
-          }
+          const run = trashedRun(exp, number, PathExt.join(this.root, trashPath(exp, number)));
+          // A folder without a record is still a run to restore.
+          const text = await readText(this._contents, PathExt.join(run.dir, RUN_FILES.record));
+          const r = text === undefined ? undefined : parseRunRecord(text);
+          if (r?.ok) run.record = r.record;
           out.push(run);
         }),
       );

@@ -5,7 +5,7 @@
  * here ever writes: reading the store never changes it.
  */
 import { PathExt } from "@jupyterlab/coreutils";
-import type { Contents } from "@jupyterlab/services";
+import { ServerConnection, type Contents } from "@jupyterlab/services";
 import {
   ANNOTATIONS_FILE,
   INDEX_FILES,
@@ -50,6 +50,35 @@ const LISTING_REUSE_MS = 1000;
 /** The part of the contents manager the reader uses (a fake in unit tests). */
 export interface ContentsReader {
   get(path: string, options?: Contents.IFetchOptions): Promise<Contents.IModel>;
+  /**
+   * Where the server serves a file's own bytes (`/files/<path>`). With it and `serverSettings`
+   * (both on JupyterLab's contents manager) text is fetched from there: no JSON around it, so a
+   * 7 MB experiment index comes in tens of milliseconds rather than in a second.
+   */
+  getDownloadUrl?(path: string): Promise<string>;
+  readonly serverSettings?: ServerConnection.ISettings;
+}
+
+/** Said by {@link fileText} when the server does not serve the file's bytes to this reader: ask the contents API. */
+export const NOT_SERVED = Symbol("not served");
+
+/**
+ * A file's text from the server's file route (see {@link ContentsReader.getDownloadUrl}):
+ * undefined when there is no such file, {@link NOT_SERVED} when the route cannot be used (a
+ * reader without it, a refused or failed request), so the caller asks the contents API.
+ */
+export async function fileText(contents: ContentsReader, path: string): Promise<string | undefined | typeof NOT_SERVED> {
+  const settings = contents.serverSettings;
+  if (!contents.getDownloadUrl || !settings) return NOT_SERVED;
+  try {
+    const url = await contents.getDownloadUrl(path);
+    const res = await ServerConnection.makeRequest(url, { method: "GET", cache: "no-store" }, settings);
+    if (res.status === 404) return undefined;
+    if (!res.ok) return NOT_SERVED;
+    return await res.text();
+  } catch {
+    return NOT_SERVED;
+  }
 }
 
 /** A run as History shows it: its record (status by the died rule), its folder and its config as text. */
@@ -112,6 +141,21 @@ export function readFailure(e: unknown): ReadFailure {
   const m = /"message"\s*:\s*"([^"]*)"/.exec(message);
   if (m) message = m[1];
   return { status: code, message, missing: code === 404 };
+}
+
+/**
+ * A small text file's content through the contents API, or undefined when it cannot be read
+ * (not there yet, not a file, or refused): for files whose absence is an answer.
+ */
+export async function readText(contents: ContentsReader, path: string): Promise<string | undefined> {
+  const direct = await fileText(contents, path);
+  if (direct !== NOT_SERVED) return direct;
+  try {
+    const m = await contents.get(path, { content: true, type: "file", format: "text" });
+    return typeof m.content === "string" ? m.content : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The store root as a path under the server root, or undefined when it lies outside it. */
@@ -300,8 +344,27 @@ export class RunStore {
     const ex = await this.experiments();
     if (!ex.ok) return [];
     const out: HistoryRun[] = [];
+    const take = (run: HistoryRun) => {
+      if (run.record.status === "running" && (notebook === undefined || sameNotebook(run.record.notebook, notebook))) out.push(run);
+    };
     for (const name of ex.experiments) {
-      const dir = await this._list(PathExt.join(this.root, name));
+      const expPath = PathExt.join(this.root, name);
+      // An experiment with an index: its run starts are in it (a line at each start), so its
+      // newest runs whose line says running are the candidates, and no listing is needed (a
+      // listing of 10,000 folders keeps the server busy for seconds, and History waits behind it).
+      const indexed = await this._index(expPath, name, undefined);
+      if (indexed && indexed.entries.size) {
+        const candidates = [...indexed.entries.values()]
+          .filter((e) => e.record.status === "running")
+          .sort((a, b) => b.number - a.number)
+          .slice(0, RUNNING_SCAN);
+        await eachLimited(candidates, 8, async (e) => {
+          const r = await this._read(PathExt.join(expPath, String(e.number)), `fresh:${now}`, now, true);
+          if (r && !("reason" in r)) take(this._effective(r, live, now));
+        });
+        continue;
+      }
+      const dir = await this._list(expPath);
       if (!dir.ok) continue;
       // The most recently changed folders only: a notebook runs a few runs at a time, and this
       // must not read a whole sweep of fresh folders before History does.
@@ -317,9 +380,7 @@ export class RunStore {
         .slice(0, RUNNING_SCAN);
       await eachLimited(recent, 8, async (f) => {
         const r = await this._read(f.path, f.last_modified, now);
-        if (!r || "reason" in r) return;
-        const run = this._effective(r, live, now);
-        if (run.record.status === "running" && (notebook === undefined || sameNotebook(run.record.notebook, notebook))) out.push(run);
+        if (r && !("reason" in r)) take(this._effective(r, live, now));
       });
     }
     return out.sort((a, b) => b.record.startTime - a.record.startTime);
@@ -332,6 +393,14 @@ export class RunStore {
   async experimentOf(notebook: string, experiments: readonly string[]): Promise<string | undefined> {
     let best: { name: string; start: number } | undefined;
     for (const name of experiments) {
+      // The index names the newest run without a listing of the whole folder (slow for 10,000 runs).
+      const index = await this._index(PathExt.join(this.root, name), name, undefined);
+      if (index && index.entries.size) {
+        let newest: IndexEntry | undefined;
+        for (const e of index.entries.values()) if (!newest || e.number > newest.number) newest = e;
+        if (newest && sameNotebook(newest.record.notebook, notebook) && (!best || newest.record.startTime > best.start)) best = { name, start: newest.record.startTime };
+        continue;
+      }
       const dir = await this._list(PathExt.join(this.root, name));
       if (!dir.ok) continue;
       let newest: Contents.IModel | undefined;
@@ -401,13 +470,8 @@ export class RunStore {
   }
 
   /** A small text file's content, or undefined when it is not there (yet). */
-  private async _text(path: string): Promise<string | undefined> {
-    try {
-      const m = await this._contents.get(path, { content: true, type: "file", format: "text" });
-      return typeof m.content === "string" ? m.content : undefined;
-    } catch {
-      return undefined;
-    }
+  private _text(path: string): Promise<string | undefined> {
+    return readText(this._contents, path);
   }
 
   /**
