@@ -65,12 +65,12 @@ function lastLosses(store: string): Map<string, number> {
   return out;
 }
 
-/** Run the notebook's cell `index` from the page (select it, Shift+Enter) and wait until it has run. */
+/** Run the notebook's cell `index` from the page (select it, Ctrl+Enter: run it, add no cell) and, unless told not to, wait until it has run. */
 async function runCell(page: Page, index: number, wait = true): Promise<void> {
   await page.evaluate(() => (window as any).jupyterapp.shell.activateById((window as any).jupyterapp.shell.widgets("main").next().value.id));
   const cellNode = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index);
   await cellNode.locator(".jp-InputPrompt").click();
-  await page.keyboard.press("Shift+Enter");
+  await page.keyboard.press("Control+Enter");
   if (!wait) return;
   await page.waitForFunction((i) => {
     const w = (window as any).jupyterapp.shell.currentWidget;
