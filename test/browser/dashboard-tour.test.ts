@@ -49,7 +49,7 @@ function scriptRuns(root: string): void {
         const run = await exp.start({ name: "script-" + i, config: { lr, batch: [32, 64][i % 2], optimizer: i % 4 ? "adam" : "sgd" } });
         // Runs of one lr still learn at rates of their own, so three of them chart apart.
         const rate = lr * 2 * (1 + (i % 7) / 3);
-        for (let s = 0; s < 30; s++) run.log("loss", 1.5 * Math.exp(-s * rate) + 0.02 * (i % 3) + 0.01 * Math.sin(s + i));
+        for (let s = 0; s < 30; s++) run.log("loss", 1.5 * Math.exp(-s * rate) + 0.02 * (i % 3) + 0.01 * (1 + Math.sin(s + i)));
         for (let s = 0; s < 30; s += 5) run.log("accuracy", (1 - 1 / (3 + 80 * lr)) * (1 - Math.exp(-(s + 5) / 8)), s);
         if (i === 0) { console.log("training with artifacts"); await saveArtifacts(run, ${JSON.stringify(root)}); }
         await run.end();
