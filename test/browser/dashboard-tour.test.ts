@@ -284,12 +284,12 @@ describe("a tour of the experiments dashboard", { timeout: 600_000 }, () => {
     assert.ok(existsSync(path.join(store, ...victim.split("/"), "run.json")));
     await page.locator(`${D} .jp-labnote-trash-button`).click();
     // A running run: refused, and the notice goes once the run has ended.
+    // Newest first, so the new run is in view (the table renders only the rows in view).
+    const started = page.locator(`${TABLE} thead th[data-col="start"]`);
+    while (!(await started.innerText()).endsWith("▾")) await started.click();
     const running = scriptRun(store, "script", 4);
     await waitFile(path.join(store, "script", "101", "run.json"));
     await page.locator(`${TABLE} tbody tr[data-id="script/101"]`).waitFor({ state: "attached", timeout: 15_000 });
-    // Newest first, so the new run is in view.
-    const started = page.locator(`${TABLE} thead th[data-col="start"]`);
-    while (!(await started.innerText()).endsWith("▾")) await started.click();
     await page.locator(`${TABLE} tbody tr[data-id="script/101"] input[type=checkbox]`).click();
     await page.locator(`${D} .jp-labnote-delete-button`).click();
     const notice = page.locator(`${D} .jp-labnote-dashboard-notice`);
