@@ -18,7 +18,8 @@ import { runRegistry } from "./model/registry";
 import { DEFAULT_ROOT, Stores } from "./model/stores";
 import { StoreEditor } from "./model/edits";
 import { ExperimentsPanel } from "./panel";
-import { parseRunRecord } from "./protocol";
+import { parseRunRecord, parseSweepId } from "./protocol";
+import { sweepActions } from "./views/sweep";
 
 /** The package's name: plugin ids are `<package>:<plugin>`. */
 export const PACKAGE = "labnote-jupyterlab";
@@ -27,6 +28,7 @@ export const PACKAGE = "labnote-jupyterlab";
 export namespace CommandIDs {
   export const openPanel = "labnote:open-panel";
   export const openDashboard = `${PACKAGE}:open-dashboard`;
+  export const openSweep = `${PACKAGE}:open-sweep`;
 }
 
 /** A flask with a rising line: the panel's icon. */
@@ -168,40 +170,61 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
       const nb = tracker?.currentWidget;
       return nb ? PathExt.dirname(nb.context.path) : "";
     };
+    const open = async (): Promise<MainAreaWidget<Dashboard>> => {
+      // A widget added to the main area before JupyterLab has restored its layout is dropped
+      // when the restore completes (a command run as the page loads).
+      await app.restored;
+      if (!widget || widget.isDisposed) {
+        const content = new Dashboard({
+          store: () => stores.locate(where()).store,
+          describe: () => {
+            const loc = stores.locate(where());
+            return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
+          },
+          files: () => app.serviceManager.contents,
+          renderSource: editors ? sourceInEditor(editors) : undefined,
+          open: (path) => void app.commands.execute("docmanager:open", { path }),
+          editor: () => {
+            const loc = stores.locate(where());
+            return loc.path === undefined ? undefined : new StoreEditor(app.serviceManager.contents, loc.path);
+          },
+        });
+        widget = new MainAreaWidget({ content });
+        widget.id = "labnote-dashboard";
+        widget.title.label = "Experiments";
+        widget.title.icon = labnoteIcon;
+        widget.title.closable = true;
+      }
+      if (!widget.isAttached) app.shell.add(widget, "main");
+      else void widget.content.load();
+      app.shell.activateById(widget.id);
+      return widget;
+    };
     app.commands.addCommand(CommandIDs.openDashboard, {
       label: "labnote: Open experiments dashboard",
       caption: "Every run of the store in a wide table: query, columns, sort, group, select",
       icon: labnoteIcon,
-      execute: async () => {
-        // A widget added to the main area before JupyterLab has restored its layout is dropped
-        // when the restore completes (a command run as the page loads).
-        await app.restored;
-        if (!widget || widget.isDisposed) {
-          const content = new Dashboard({
-            store: () => stores.locate(where()).store,
-            describe: () => {
-              const loc = stores.locate(where());
-              return loc.path === undefined ? `The store ${loc.root} lies outside the Jupyter server's root: the dashboard cannot read it` : `Store: ${loc.path || "."}/`;
-            },
-            files: () => app.serviceManager.contents,
-            renderSource: editors ? sourceInEditor(editors) : undefined,
-            open: (path) => void app.commands.execute("docmanager:open", { path }),
-            editor: () => {
-              const loc = stores.locate(where());
-              return loc.path === undefined ? undefined : new StoreEditor(app.serviceManager.contents, loc.path);
-            },
-          });
-          widget = new MainAreaWidget({ content });
-          widget.id = "labnote-dashboard";
-          widget.title.label = "Experiments";
-          widget.title.icon = labnoteIcon;
-          widget.title.closable = true;
-        }
-        if (!widget.isAttached) app.shell.add(widget, "main");
-        else void widget.content.load();
-        app.shell.activateById(widget.id);
+      execute: async () => void (await open()),
+    });
+    app.commands.addCommand(CommandIDs.openSweep, {
+      label: (args) => (args.experiment && args.sweep !== undefined ? `labnote: Open sweep ${String(args.experiment)}/sweep-${String(args.sweep).replace(/^.*sweep-/, "")} in the dashboard` : "labnote: Open a sweep in the dashboard"),
+      caption: "The dashboard on one sweep: its trials grouped, on parallel coordinates over its space and metric",
+      icon: labnoteIcon,
+      describedBy: {
+        args: {
+          type: "object",
+          properties: { experiment: { type: "string", description: "The sweep's experiment" }, sweep: { type: ["number", "string"], description: "The sweep's number (3, \"sweep-3\" or \"<experiment>/sweep-3\")" } },
+          required: ["experiment", "sweep"],
+        },
+      },
+      execute: async (args) => {
+        const experiment = String(args.experiment ?? "");
+        const number = parseSweepId(experiment, args.sweep);
+        await (await open()).content.openSweep(experiment, number);
       },
     });
+    // Sweep cards in cell outputs get an "Open in dashboard" button.
+    sweepActions.open = (experiment, sweep) => void app.commands.execute(CommandIDs.openSweep, { experiment, sweep });
     palette?.addItem({ command: CommandIDs.openDashboard, category: "labnote" });
     launcher?.add({ command: CommandIDs.openDashboard, category: "Other", rank: 1 });
   },

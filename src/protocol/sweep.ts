@@ -94,6 +94,15 @@ export function trialOf(run: { metadata?: Record<string, unknown> }): { id: stri
   return isPlainObject(s) && typeof s.id === "string" && typeof s.trial === "number" ? { id: s.id, trial: s.trial } : undefined;
 }
 
+/** The number of the sweep whose tag (`sweep-<n>`) is among `tags`, if any: the inverse of {@link sweepTag}. */
+export function sweepOfTags(tags: readonly string[]): number | undefined {
+  for (const t of tags) {
+    const m = /^sweep-([1-9]\d*)$/.exec(t);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 /** A sweep record's path, relative to the root. */
 export function sweepPath(experiment: string, number: number): string {
   return `${experiment}/${SWEEPS_DIR}/${number}.json`;
@@ -292,7 +301,15 @@ export interface ParallelAxis {
   ticks: { at: number; label: string }[];
 }
 
-function isLog(space: SweepSpace | undefined, key: string, nums: number[]): boolean {
+/**
+ * Whether a sweep's axis for `key` is drawn on a log scale: a log-uniform key, or positive
+ * values spanning 10× or more (the card and the dashboard draw the same axes).
+ */
+export function sweepAxisIsLog(space: SweepSpace | undefined, key: string, nums: readonly number[]): boolean {
+  return isLog(space, key, nums);
+}
+
+function isLog(space: SweepSpace | undefined, key: string, nums: readonly number[]): boolean {
   const d = space?.[key] as { random?: string } | undefined;
   if (d && !Array.isArray(d) && d.random === "log-uniform") return true;
   const lo = Math.min(...nums);

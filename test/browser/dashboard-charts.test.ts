@@ -7,16 +7,14 @@
  * and its output. Screenshots in the light and the dark theme go to screenshots/.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
+import { assertArtifactPreviews, chartPixels, chartsDrawn, countText, D, runScript } from "./dashboard-helpers";
 import { writeRuns } from "./fixtures";
 import { command, repo, setTheme, useLab } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
-const D = "#labnote-dashboard";
 
 /**
  * Five runs of experiment "charts" written by the library in a process of its own: a noisy
@@ -24,33 +22,7 @@ const D = "#labnote-dashboard";
  * PNG, a CSV of 250 rows, a JSON, a 24 × 32 float64 .npy) and printed output.
  */
 function writeChartRuns(root: string): void {
-  const script = `
-    const fs = require("node:fs"), path = require("node:path"), zlib = require("node:zlib");
-    const aq = require("arquero");
-    const { experiment, whenWritten } = require(${JSON.stringify(path.join(repo, "src", "index.ts"))});
-    function png(w, h) {
-      const raw = Buffer.alloc((w * 3 + 1) * h);
-      for (let y = 0; y < h; y++) {
-        raw[y * (w * 3 + 1)] = 0;
-        for (let x = 0; x < w; x++) {
-          const o = y * (w * 3 + 1) + 1 + 3 * x;
-          const r = Math.hypot(x - w / 2, y - h / 2) / (w / 2);
-          raw[o] = Math.round(255 * (0.5 + 0.5 * Math.sin(6 * r)));
-          raw[o + 1] = Math.round(255 * x / w);
-          raw[o + 2] = Math.round(255 * (1 - y / h));
-        }
-      }
-      const chunk = (type, data) => {
-        const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-        const td = Buffer.concat([Buffer.from(type, "latin1"), data]);
-        const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-        return Buffer.concat([len, td, crc]);
-      };
-      const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
-      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
-    }
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    (async () => {
+  runScript(`
       const root = ${JSON.stringify(path.join(root, "experiments"))};
       const exp = await experiment("charts", { root, capture: { sources: false, dependencies: false, lineage: false }, config: { lr: 0.01, optimizer: { name: "adam", momentum: 0.9 }, hidden: 64, epochs: 10 } });
       const lrs = [0.1, 0.03, 0.01, 0.003, 0.001];
@@ -68,44 +40,9 @@ function writeChartRuns(root: string): void {
           await sleep(40 + 10 * k);
         }
         console.log("epoch 10/10 loss " + (0.08 + k / 100).toFixed(3) + " for lr " + lrs[k]);
-        if (k === 2) {
-          const img = path.join(root, "..", "sample.png");
-          fs.writeFileSync(img, png(160, 120));
-          await run.addArtifact(img);
-          await run.save(aq.table({ epoch: Array.from({ length: 250 }, (_, i) => i), loss: Array.from({ length: 250 }, (_, i) => Math.round(1e4 * 2 * Math.exp(-i / 60)) / 1e4), note: Array.from({ length: 250 }, (_, i) => i % 50 ? "" : "checkpoint, saved") }), "history");
-          const w = new Float64Array(24 * 32);
-          for (let i = 0; i < 24; i++) for (let j = 0; j < 32; j++) w[i * 32 + j] = Math.sin(i / 4) * Math.cos(j / 5);
-          await run.save(w, "weights", { shape: [24, 32] });
-          await run.save({ best: { epoch: 9, loss: 0.081 }, classes: ["cat", "dog"] }, "summary");
-        }
+        if (k === 2) await saveArtifacts(run, path.join(root, ".."));
         await run.end();
-      }
-      await whenWritten();
-    })().catch((e) => { console.error(e); process.exit(1); });`;
-  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`writing the chart runs failed: ${r.stderr || r.error}`);
-}
-
-async function count(page: Page): Promise<string> {
-  return page.locator(`${D} .jp-labnote-dashboard-count`).innerText();
-}
-
-/** A PNG of the charts' canvases, to tell one drawing from another. */
-async function chartPixels(page: Page, metric: string): Promise<Buffer> {
-  return page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric[data-metric="${metric}"] .jp-labnote-chart`).screenshot();
-}
-
-/** Wait until every chart of the grid has drawn its data (its canvas painted) and redraws have settled. */
-async function chartsDrawn(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () => {
-      const charts = [...document.querySelectorAll<HTMLElement>("#labnote-dashboard .jp-labnote-dashboard-charts .jp-labnote-metric .jp-labnote-chart")];
-      return charts.length >= 3 && charts.every((c) => c.querySelector("canvas"));
-    },
-    undefined,
-    { timeout: 60_000 },
-  );
-  await page.waitForTimeout(700);
+      }`);
 }
 
 describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 }, () => {
@@ -126,7 +63,7 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
   it("overlays the selected runs' metrics, one chart per metric under one legend, and smooths them", async () => {
     const boxes = ui.page.locator(`${D} tbody tr[data-id] input[type=checkbox]`);
     for (const i of [0, 2, 4]) await boxes.nth(i).click();
-    assert.match(await count(ui.page), /· 3 selected/);
+    assert.match(await countText(ui.page), /· 3 selected/);
     await ui.page.waitForFunction(() => /Comparing 3 runs/.test(document.querySelector("#labnote-dashboard .jp-labnote-dashboard-charts")?.textContent ?? ""), undefined, { timeout: 30_000 });
     await chartsDrawn(ui.page);
     const metrics = await ui.page.locator(`${D} .jp-labnote-dashboard-charts .jp-labnote-metric`).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.metric));
@@ -207,30 +144,9 @@ describe("the dashboard's charts, scatter and run detail", { timeout: 600_000 },
     assert.ok(rows.every((r) => r.system === r.name.startsWith("system/")), JSON.stringify(rows));
     const firstSystem = rows.findIndex((r) => r.system);
     assert.ok(firstSystem < 0 || rows.slice(firstSystem).every((r) => r.system), `system metrics come last: ${JSON.stringify(rows)}`);
+    const metrics = await detail.locator(".jp-labnote-detail-metrics tbody tr").allInnerTexts();
     assert.ok(metrics.some((t) => /^loss\t[\d.]+\t[\d.]+\t[\d.]+\t3000\t2999/.test(t)), metrics.join(" | "));
-    // The image, loaded.
-    const img = detail.locator('.jp-labnote-detail-artifact[data-kind="image"] img');
-    await img.waitFor();
-    await ui.page.waitForFunction(() => (document.querySelector('#labnote-dashboard .jp-labnote-detail-artifact[data-kind="image"] img') as HTMLImageElement | null)?.naturalWidth === 160, undefined, { timeout: 20_000 });
-    // The CSV: its first 100 rows of 250.
-    const csv = detail.locator('.jp-labnote-detail-artifact[data-kind="csv"]');
-    await csv.locator("table").waitFor();
-    assert.match(await csv.locator(".jp-labnote-preview-meta").innerText(), /first 100 of 250 rows/);
-    assert.equal(await csv.locator("tbody tr").count(), 100);
-    assert.deepEqual(await csv.locator("thead th").allInnerTexts(), ["epoch", "loss", "note"]);
-    assert.equal(await csv.locator("tbody tr >> nth=50").locator("td >> nth=2").innerText(), "checkpoint, saved");
-    // The .npy: dtype, shape, stats and a heatmap of 32 × 24 cells.
-    const npy = detail.locator('.jp-labnote-detail-artifact[data-kind="npy"]');
-    await npy.locator("canvas.jp-labnote-npy-heatmap").waitFor();
-    const facts = await npy.locator(".jp-labnote-npy-facts").innerText();
-    assert.match(facts, /dtype\s+float64/);
-    assert.match(facts, /shape\s+\(24, 32\)/);
-    assert.match(facts, /min\s+-0\.9\d*/);
-    assert.deepEqual(await npy.locator("canvas").evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]), [32, 24]);
-    // The JSON as a key/value table.
-    const json = detail.locator('.jp-labnote-detail-artifact[data-kind="json"]');
-    await json.locator("table").waitFor();
-    assert.deepEqual(await json.locator("tbody td.jp-labnote-config-key, tbody td:first-child").allInnerTexts(), ["best", "classes"]);
+    await assertArtifactPreviews(ui.page);
     // Host facts and the output log's tail.
     await detail.locator(".jp-labnote-detail-kv").first().waitFor();
     assert.match(await detail.locator(".jp-labnote-detail-env").innerText(), /host\s+\S+[\s\S]*node\s+v\d+/);

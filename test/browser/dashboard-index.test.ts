@@ -6,93 +6,17 @@
  * about a second; Delete to the store's trash and Restore, the deleted number never reused.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
-import { ANNOTATIONS_FILE, TRASH_DIR, formatNumber, fromWire, parseAnnotations } from "../../src/protocol/index";
+import { ANNOTATIONS_FILE, TRASH_DIR, parseAnnotations } from "../../src/protocol/index";
 import { compactIndex } from "../../src/sinks/file/experiment-index";
 import { writeRuns } from "./fixtures";
+import { cell, D, displayLatency, scriptRun, TABLE, waitCount, waitFile } from "./dashboard-helpers";
 import { command, NAME_HELPER_SCRIPT, openNotebook, repo, setTheme, startCommand, useLab, writeNotebook } from "./lab";
 
 const SHOTS = path.join(repo, "screenshots");
 const BIG = 10_000;
-const D = "#labnote-dashboard";
-const TABLE = `${D} .jp-labnote-dashboard-table`;
-
-async function waitCount(page: Page, n: number, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(([sel, n]) => document.querySelector<HTMLElement>(sel as string)?.dataset.count === String(n), [TABLE, n] as const, { timeout });
-}
-
-function cell(page: Page, id: string, col: string) {
-  return page.locator(`${TABLE} tbody tr[data-id="${id}"] td[data-col="${col}"]`);
-}
-
-/** A plain Node script (no kernel) that logs `loss` every 100 ms for `seconds`, in experiment `name`. */
-function scriptRun(root: string, name: string, seconds: number): Promise<void> {
-  const code = `
-    const { experiment, whenWritten } = require(${JSON.stringify(path.join(repo, "src", "index.ts"))});
-    (async () => {
-      const exp = await experiment(${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, capture: false });
-      const run = await exp.start({ name: "plain script" });
-      for (let i = 0; i < ${seconds * 10}; i++) { run.log("loss", 1 / (i + 1)); await new Promise((r) => setTimeout(r, 100)); }
-      await run.end();
-      await whenWritten();
-    })().catch((e) => { console.error(e); process.exit(1); });`;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "-e", code], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    p.stderr.on("data", (d) => (err += d));
-    p.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`script failed (${c}): ${err}`))));
-  });
-}
-
-async function waitFile(file: string, timeout = 120_000): Promise<number> {
-  const end = Date.now() + timeout;
-  while (!existsSync(file)) {
-    if (Date.now() > end) throw new Error(`no ${file}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now();
-}
-
-/**
- * How long after the writer rewrote a run's loss summary on disk the dashboard shows its value:
- * `samples` times, in ms (a value not shown within 3 s counts as 3000).
- */
-async function displayLatency(page: Page, runDir: string, id: string, samples: number): Promise<number[]> {
-  // The writer makes the metrics index with the first flush: a run just started may not have it yet.
-  await waitFile(path.join(runDir, "metrics", "index.json"), 30_000);
-  const index = JSON.parse(readFileSync(path.join(runDir, "metrics", "index.json"), "utf8")) as { metrics: { id: number; name: string }[] };
-  const file = path.join(runDir, "metrics", `${index.metrics.find((m) => m.name === "loss")!.id}.json`);
-  const read = () => {
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  const out: number[] = [];
-  let text = read();
-  while (out.length < samples) {
-    const end = Date.now() + 10_000;
-    let now = read();
-    while (now === text || now === "") {
-      if (Date.now() > end) throw new Error(`${file} did not change in 10 s`);
-      await new Promise((r) => setTimeout(r, 10));
-      now = read();
-    }
-    text = now;
-    const t0 = Date.now();
-    const want = formatNumber(fromWire(JSON.parse(now).last));
-    const shown = await page
-      .waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent === want, [`${TABLE} tbody tr[data-id="${id}"] td[data-col="metric:loss.last"]`, want] as const, { timeout: 3000, polling: 10 })
-      .then(() => true, () => false);
-    out.push(shown ? Date.now() - t0 : 3000);
-  }
-  return out;
-}
 
 describe("the dashboard over the experiment index", { timeout: 900_000 }, () => {
   const ui = useLab({ page: { viewport: { width: 1500, height: 950 } }, initScripts: [NAME_HELPER_SCRIPT] });
@@ -218,6 +142,7 @@ describe("the dashboard over the experiment index", { timeout: 900_000 }, () => 
     assert.ok(!existsSync(path.join(store, TRASH_DIR, "notes", "2")));
     // A running run is refused, as labnote rm refuses it.
     const running = scriptRun(store, "notes", 8);
+    await waitFile(path.join(store, "notes", "4", "run.json"));
     await ui.page.locator(`${TABLE} tbody tr[data-id="notes/4"]`).waitFor({ state: "attached", timeout: 10_000 });
     await ui.page.locator(`${TABLE} tbody tr[data-id="notes/4"] input[type=checkbox]`).click();
     await ui.page.locator(`${D} .jp-labnote-delete-button`).click();

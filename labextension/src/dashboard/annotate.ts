@@ -3,7 +3,7 @@
  * tags shown beside them, fixed), and free-text notes, saved to the run's annotations.json.
  */
 import { Signal, type ISignal } from "@lumino/signaling";
-import { parseTagList } from "../protocol";
+import { parseTagList, type Annotations } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import type { StoreEditor } from "../model/edits";
 import { h, setText } from "../views/dom";
@@ -37,8 +37,8 @@ export class AnnotateView {
 
   readonly node: HTMLElement;
 
-  /** Emitted with the run's id once its annotations are on disk. */
-  get saved(): ISignal<this, string> {
+  /** Emitted with the run's id and what was written, once its annotations are on disk. */
+  get saved(): ISignal<this, { id: string; annotations: Annotations }> {
     return this._saved;
   }
 
@@ -61,7 +61,8 @@ export class AnnotateView {
     this._tags.value = added.join(", ");
     this._notes.value = run.annotations?.notes ?? run.record.notes ?? "";
     this._dirty = false;
-    setText(this._state, "");
+    // The same run read again (after a save, or live) keeps saying "saved".
+    if (!same) setText(this._state, "");
     this._tags.oninput = this._notes.oninput = () => {
       this._dirty = true;
       setText(this._state, "unsaved");
@@ -86,11 +87,11 @@ export class AnnotateView {
     this._save.disabled = true;
     setText(this._state, "saving…");
     try {
-      await editor.annotate(run, this._notes.value, tags);
+      const annotations = await editor.annotate(run, this._notes.value, tags);
       this._dirty = false;
       this._state.classList.remove("jp-labnote-error-text");
       setText(this._state, "saved");
-      this._saved.emit(run.id);
+      this._saved.emit({ id: run.id, annotations });
     } catch (e) {
       this._fail(e instanceof Error ? e.message : String(e));
     } finally {
@@ -113,5 +114,5 @@ export class AnnotateView {
   private readonly _state: HTMLElement;
   private _run: HistoryRun | undefined;
   private _dirty = false;
-  private readonly _saved = new Signal<this, string>(this);
+  private readonly _saved = new Signal<this, { id: string; annotations: Annotations }>(this);
 }

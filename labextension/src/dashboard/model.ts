@@ -3,7 +3,7 @@
  * metric's last/min/max), the column chooser's order (keys that vary first), sorting and
  * grouping. Unit-tested; the widget only renders what these return.
  */
-import { formatNumber, isSystemMetric, type MetricSummary } from "../protocol";
+import { formatNumber, isSystemMetric, sweepOfTags, sweepTag, type MetricSummary } from "../protocol";
 import type { HistoryRun } from "../model/store";
 import { baseColumns, configColumn, configKeyStats, configKeys, metricTitle, visibleRuns, type Column } from "../views/columns";
 import { configText } from "../views/dom";
@@ -101,8 +101,11 @@ export function dashboardRows(runs: readonly DashboardRun[], columns: readonly C
   return visibleRuns(runs, columns, filter, sort);
 }
 
-/** What runs can be grouped by: a config key or a tag. */
-export type GroupBy = { kind: "config"; key: string } | { kind: "tag" } | undefined;
+/** What runs can be grouped by: a config key, a tag, or the sweep a run is a trial of. */
+export type GroupBy = { kind: "config"; key: string } | { kind: "tag" } | { kind: "sweep" } | undefined;
+
+/** The group of runs that are no sweep's trials. */
+export const NO_SWEEP = "(not in a sweep)";
 
 /** One group of runs: its label, its runs (in table order), and the best value of the chosen metric. */
 export interface RunGroup {
@@ -113,8 +116,9 @@ export interface RunGroup {
 }
 
 /**
- * Group rows (already filtered and sorted) by a config key's value or by tag (a run with two
- * tags is in both groups; one with none in "(no tag)"), with the best last value of `metric`
+ * Group rows (already filtered and sorted) by a config key's value, by tag (a run with two
+ * tags is in both groups; one with none in "(no tag)") or by sweep (its `sweep-<n>` tag; the
+ * rest in {@link NO_SWEEP}), with the best last value of `metric`
  * (lowest for `goal: "min"`), groups in the order their first run appears.
  */
 export function groupRuns(rows: readonly DashboardRun[], by: Exclude<GroupBy, undefined>, metric?: string, goal: "min" | "max" = "min"): RunGroup[] {
@@ -130,6 +134,9 @@ export function groupRuns(rows: readonly DashboardRun[], by: Exclude<GroupBy, un
     if (by.kind === "tag") {
       if (r.record.tags.length === 0) add("(no tag)", r);
       for (const t of r.record.tags) add(`tag:${t}`, r);
+    } else if (by.kind === "sweep") {
+      const n = sweepOfTags(r.record.tags);
+      add(n === undefined ? NO_SWEEP : sweepTag(n), r);
     } else {
       const v = r.config.get(by.key);
       add(v === undefined ? `${by.key} (not set)` : `${by.key}=${configText(v)}`, r);

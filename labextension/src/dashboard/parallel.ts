@@ -2,11 +2,13 @@
  * Parallel coordinates over config keys and a metric, for every run the table shows: one
  * vertical axis per key (numbers on a linear scale, anything else as evenly spaced categories),
  * one line per run, drawn on a canvas (ten thousand runs draw in a frame or two). Dragging on an
- * axis brushes a range; the table then shows only the runs inside every brush.
+ * axis brushes a range; the table then shows only the runs inside every brush. Focused on a
+ * sweep, lines run from orange (worse) to green (better) by the metric's goal, the best run
+ * drawn last, thick and blue, and named above the chart.
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { formatNumber } from "../protocol";
-import { PALETTE } from "../theme";
+import { onThemeChange, PALETTE } from "../theme";
 import { configSortKey } from "../views/columns";
 import { h } from "../views/dom";
 import type { DashboardRun } from "./model";
@@ -20,6 +22,10 @@ export interface Axis {
   /** Numeric axes: the range; categorical axes: the categories, bottom to top. */
   min?: number;
   max?: number;
+  /** A numeric axis on a log scale. */
+  log?: boolean;
+  /** A numeric axis's labelled values: each of up to six distinct ones, else its ends. */
+  ticks?: number[];
   categories?: string[];
   /** Per run (in the order given), its position in [0, 1], or null when it has no value. */
   positions: (number | null)[];
@@ -31,8 +37,11 @@ function valueOf(run: DashboardRun, id: string): unknown {
   return m ? run.record.metrics[m[1]]?.last : undefined;
 }
 
-/** The axes for these runs: numbers on a linear scale, other values as sorted categories. */
-export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string[]): Axis[] {
+/**
+ * The axes for these runs: numbers on a linear scale (a log scale where `log` says so for the
+ * axis and its values, all positive), other values as sorted categories.
+ */
+export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string[], log?: (id: string, nums: readonly number[]) => boolean): Axis[] {
   return ids.map((id) => {
     const values = runs.map((r) => valueOf(r, id));
     const label = id.slice(id.indexOf(":") + 1);
@@ -45,8 +54,13 @@ export function parallelAxes(runs: readonly DashboardRun[], ids: readonly string
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      const span = max - min;
-      return { id, label, kind: "num", min, max, positions: values.map((v) => (typeof v === "number" && Number.isFinite(v) ? (span === 0 ? 0.5 : (v - min) / span) : null)) };
+      const distinct = [...new Set(nums)].sort((a, b) => a - b);
+      const ticks = distinct.length <= 6 ? distinct : [min, max];
+      const logScale = min > 0 && log?.(id, nums) === true;
+      const f = (v: number) => (logScale ? Math.log(v) : v);
+      const span = f(max) - f(min);
+      const at = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? (span === 0 ? 0.5 : (f(v) - f(min)) / span) : null);
+      return { id, label, kind: "num", min, max, ...(logScale ? { log: true } : {}), ticks, positions: values.map(at) };
     }
     const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
     const categories = [...new Set(present.map(text))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
@@ -70,6 +84,26 @@ export function brushedRuns(axes: readonly Axis[], brushes: ReadonlyMap<string, 
   return keep;
 }
 
+/** Which runs' lines are coloured by their metric, and which one is the best (a sweep's trials). */
+export interface ParallelFocus {
+  /** The best run's id, drawn last and thick. */
+  best?: string;
+  /** Which end of the last axis is better. */
+  goal: "min" | "max";
+  /** Said above the chart: the best run and its value. */
+  label?: string;
+}
+
+const WORSE: [number, number, number] = [0xe3, 0x74, 0x00];
+const BETTER: [number, number, number] = [0x18, 0x80, 0x38];
+
+/** The colour of a line whose metric sits at `p` (0 bottom, 1 top) of its axis, for this goal. */
+export function goalColor(p: number, goal: "min" | "max"): string {
+  const t = goal === "min" ? 1 - p : p;
+  const c = WORSE.map((w, i) => Math.round(w + (BETTER[i] - w) * t));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
 const PAD_TOP = 28;
 const PAD_BOTTOM = 22;
 const PAD_X = 60;
@@ -83,8 +117,9 @@ export class ParallelView {
     this._clear = h("button", { class: "jp-labnote-button", text: "Clear brushes", title: "Show every run again" });
     this._canvas = h("canvas", { class: "jp-labnote-parallel-canvas" });
     this._note = h("span", { class: "jp-labnote-dashboard-label" });
+    this._bestNote = h("span", { class: "jp-labnote-parallel-best", hidden: "" });
     this.node = h("div", { class: "jp-labnote-parallel" }, [
-      h("div", { class: "jp-labnote-toolbar" }, [h("span", { class: "jp-labnote-section-title", text: "Parallel coordinates" }), this._metric, this._clear, this._note]),
+      h("div", { class: "jp-labnote-toolbar" }, [h("span", { class: "jp-labnote-section-title", text: "Parallel coordinates" }), this._metric, this._clear, this._note, this._bestNote]),
       this._canvas,
     ]);
     this._metric.addEventListener("change", () => this._changed.emit());
@@ -96,6 +131,24 @@ export class ParallelView {
     this._canvas.addEventListener("pointerdown", (e) => this._down(e));
     this._canvas.addEventListener("pointermove", (e) => this._move(e));
     this._canvas.addEventListener("pointerup", () => this._up());
+    // Colours come from the theme and the width from the page: draw again when either changes.
+    this._unTheme = onThemeChange(() => {
+      clearTimeout(this._redrawTimer);
+      this._redrawTimer = window.setTimeout(() => this._draw(), 250);
+    });
+    this._resize = new ResizeObserver(() => {
+      if (this.node.hidden || Math.abs(this._canvas.clientWidth - this._size.width) < 2) return;
+      clearTimeout(this._redrawTimer);
+      this._redrawTimer = window.setTimeout(() => this._draw(), 120);
+    });
+    this._resize.observe(this._canvas);
+  }
+
+  /** Stop following the theme and the size. */
+  dispose(): void {
+    this._unTheme();
+    this._resize.disconnect();
+    clearTimeout(this._redrawTimer);
   }
 
   /** The metric chosen for the last axis (`metric:<name>.last`), if any. */
@@ -120,10 +173,22 @@ export class ParallelView {
     if (names.includes(now)) this._metric.value = now;
   }
 
-  /** Draw these runs (the table's, before brushing) on these axes. */
-  show(runs: readonly DashboardRun[], ids: readonly string[]): void {
+  /** Put this metric on the last axis (when it is offered). */
+  setMetric(name: string): void {
+    if ([...this._metric.options].some((o) => o.value === name)) this._metric.value = name;
+  }
+
+  /** Colour lines by the last axis for a goal and mark the best run (undefined: one colour for all). */
+  focus(f: ParallelFocus | undefined): void {
+    this._focus = f;
+    this._bestNote.textContent = f?.label ?? "";
+    this._bestNote.hidden = !f?.label;
+  }
+
+  /** Draw these runs (the table's, before brushing) on these axes (`log`: which numeric axes take a log scale). */
+  show(runs: readonly DashboardRun[], ids: readonly string[], log?: (id: string, nums: readonly number[]) => boolean): void {
     this._runs = runs;
-    this._axes = parallelAxes(runs, ids);
+    this._axes = parallelAxes(runs, ids, log);
     for (const id of [...this._brushes.keys()]) if (!ids.includes(id)) this._brushes.delete(id);
     this._draw();
   }
@@ -162,29 +227,60 @@ export class ParallelView {
     const keep = brushedRuns(this._axes, this._brushes, this._runs.length);
     const shown = keep.filter(Boolean).length;
     this._note.textContent = this._axes.length ? `${shown} of ${this._runs.length} runs inside the brushes${this._brushes.size ? "" : " (drag on an axis to brush)"}` : "Choose config columns to see them here.";
-    // Lines: runs outside the brushes faint, inside in colour.
-    for (const pass of [false, true]) {
+    const line = (r: number) => {
+      let started = false;
+      this._axes.forEach((a, i) => {
+        const p = a.positions[r];
+        if (p === null) {
+          started = false;
+          return;
+        }
+        const x = this._x(i, width);
+        const y = this._y(p, height);
+        if (started) ctx.lineTo(x, y);
+        else ctx.moveTo(x, y);
+        started = true;
+      });
+    };
+    const focus = this._focus;
+    const metricAxis = this._axes[this._axes.length - 1];
+    // Lines: runs outside the brushes faint, inside in colour (by the metric, for a focus).
+    for (const pass of focus && metricAxis ? [false] : [false, true]) {
       ctx.strokeStyle = pass ? PALETTE[0] : dim;
       ctx.globalAlpha = pass ? Math.max(0.15, Math.min(0.9, 30 / Math.max(1, shown))) : 0.08;
       ctx.lineWidth = 1;
       ctx.beginPath();
       for (let r = 0; r < this._runs.length; r++) {
         if (keep[r] !== pass) continue;
-        let started = false;
-        this._axes.forEach((a, i) => {
-          const p = a.positions[r];
-          if (p === null) {
-            started = false;
-            return;
-          }
-          const x = this._x(i, width);
-          const y = this._y(p, height);
-          if (started) ctx.lineTo(x, y);
-          else ctx.moveTo(x, y);
-          started = true;
-        });
+        line(r);
       }
       ctx.stroke();
+    }
+    if (focus && metricAxis) {
+      let best = -1;
+      ctx.globalAlpha = Math.max(0.35, Math.min(0.9, 60 / Math.max(1, shown)));
+      ctx.lineWidth = 1.5;
+      for (let r = 0; r < this._runs.length; r++) {
+        if (!keep[r]) continue;
+        if (this._runs[r].id === focus.best) {
+          best = r;
+          continue;
+        }
+        const p = metricAxis.positions[r];
+        ctx.strokeStyle = p === null ? dim : goalColor(p, focus.goal);
+        ctx.beginPath();
+        line(r);
+        ctx.stroke();
+      }
+      if (best >= 0) {
+        ctx.globalAlpha = 1;
+        ctx.lineWidth = 3.5;
+        ctx.strokeStyle = PALETTE[0];
+        ctx.beginPath();
+        line(best);
+        ctx.stroke();
+      }
+      ctx.lineWidth = 1;
     }
     ctx.globalAlpha = 1;
     ctx.font = `11px ${style.getPropertyValue("--jp-ui-font-family") || "sans-serif"}`;
@@ -199,9 +295,18 @@ export class ParallelView {
       ctx.textAlign = "center";
       ctx.fillText(a.label, x, 14);
       ctx.fillStyle = dim;
-      const ticks = a.kind === "num" ? [[0, formatNumber(a.min!)], [1, formatNumber(a.max!)]] : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
+      const pos = (v: number) => (a.max === a.min ? 0.5 : a.log ? (Math.log(v) - Math.log(a.min!)) / (Math.log(a.max!) - Math.log(a.min!)) : (v - a.min!) / (a.max! - a.min!));
+      const ticks = a.kind === "num" ? (a.ticks ?? [a.min!, a.max!]).map((v) => [pos(v), formatNumber(v)]) : (a.categories ?? []).map((c, k, all) => [all.length === 1 ? 0.5 : k / (all.length - 1), c]);
       ctx.textAlign = "left";
-      for (const [p, text] of ticks as [number, string][]) ctx.fillText(String(text).slice(0, 14), x + 4, this._y(p, height) + 4);
+      // The ends first, then the values between that keep a line clear of every label drawn.
+      const byPos = [...(ticks as [number, string][])].sort((a, b) => b[0] - a[0]);
+      const drawn: number[] = [];
+      for (const [p, text] of byPos.length > 2 ? [byPos[0], byPos[byPos.length - 1], ...byPos.slice(1, -1)] : byPos) {
+        const y = this._y(p, height) + 4;
+        if (drawn.some((d) => Math.abs(d - y) < 12)) continue;
+        ctx.fillText(String(text).slice(0, 14), x + 4, y);
+        drawn.push(y);
+      }
       const b = this._brushes.get(a.id);
       if (b) {
         const [lo, hi] = b[0] <= b[1] ? b : [b[1], b[0]];
@@ -269,6 +374,11 @@ export class ParallelView {
   private readonly _clear: HTMLButtonElement;
   private readonly _canvas: HTMLCanvasElement;
   private readonly _note: HTMLElement;
+  private readonly _bestNote: HTMLElement;
+  private readonly _unTheme: () => void;
+  private readonly _resize: ResizeObserver;
+  private _redrawTimer = 0;
+  private _focus: ParallelFocus | undefined;
   private readonly _changed = new Signal<this, void>(this);
   private readonly _brushed = new Signal<this, void>(this);
 }

@@ -7,7 +7,9 @@
  * are in the page, so ten thousand runs scroll smoothly. Runs still running update from disk
  * a few times a second (their metric summaries), new runs appear within a second, whichever
  * process writes them. Notes and tags are edited here (saved to each run's annotations.json),
- * and runs are deleted to the store's trash and restored from it.
+ * and runs are deleted to the store's trash and restored from it. An experiment's sweeps are
+ * listed above the table; choosing one shows its trials, grouped, on parallel coordinates over
+ * the sweep's space and its metric, the best trial marked.
  */
 import { Signal, type ISignal } from "@lumino/signaling";
 import { Widget } from "@lumino/widgets";
@@ -19,8 +21,9 @@ import { h, setText } from "../views/dom";
 import type { Column } from "../views/columns";
 import { parseFilter } from "../views/columns";
 import { clickSelect, columnChoices, dashboardRows, groupRuns, metricCellTitle, metricNames, type ColumnChoice, type DashboardRun, type GroupBy } from "./model";
-import { formatNumber } from "../protocol";
+import { formatNumber, sweepAxisIsLog, sweepTag, withAnnotations, type Annotations, type SweepRecord } from "../protocol";
 import { ParallelView } from "./parallel";
+import { readSweeps, showsSweep, sweepQuery, sweepSummary, SweepsView } from "./sweeps";
 import { CHARTED, DashboardCharts } from "./charts";
 import { colorSlots, runLabel, slotColor } from "./plots";
 import { ScatterView } from "./scatter";
@@ -57,6 +60,10 @@ export interface DashboardSource {
 export const LIVE_MS = 300;
 /** New and changed runs are looked for at least this often, in ms (less often while a reload is slow). */
 const RELOAD_MS = 1000;
+/** The sweep records are read again about this often, in ms (a sweep's record changes as trials end). */
+const SWEEPS_MS = 3000;
+/** Notes and tags saved here are shown over what disk says for at most this long, in ms. */
+const PENDING_MS = 30_000;
 
 /** The dashboard widget. */
 export class Dashboard extends Widget {
@@ -80,9 +87,10 @@ export class Dashboard extends Widget {
     this._group = h("select", { class: "jp-labnote-select jp-labnote-dashboard-group", title: "Group runs by a config key or by tag" });
     this._best = h("select", { class: "jp-labnote-select jp-labnote-dashboard-best", title: "The metric whose best last value (lowest or highest) each group shows" });
     this._columnsButton = h("button", { class: "jp-labnote-button", text: "Columns", title: "Choose the columns" });
-    this._parallelButton = h("button", { class: "jp-labnote-button jp-labnote-parallel-toggle", text: "Parallel coordinates", title: "Show the shown config keys and a metric as parallel axes; drag on an axis to filter the table" });
+    this._parallelButton = h("button", { class: "jp-labnote-button jp-labnote-parallel-toggle", text: "Parallel", title: "Parallel coordinates: the shown config keys and a metric as parallel axes; drag on an axis to filter the table" });
     this._parallel.node.hidden = true;
-    this._refresh = h("button", { class: "jp-labnote-button", text: "Refresh", title: "Read the runs from disk again" });
+    this._sweepsButton = h("button", { class: "jp-labnote-button jp-labnote-sweeps-toggle", text: "Sweeps", title: "Show or hide the experiments' sweeps" });
+    this._refresh = h("button", { class: "jp-labnote-button jp-labnote-refresh", text: "⟳", title: "Refresh: read the runs from disk again", "aria-label": "Refresh" });
     this._annotateButton = h("button", { class: "jp-labnote-button jp-labnote-annotate-button", text: "Notes & tags", title: "Edit the notes and tags of the first selected run (or click a run's notes or tags cell)" });
     this._deleteButton = h("button", { class: "jp-labnote-button jp-labnote-delete-button", text: "Delete", title: "Move the selected runs to the store's trash (Trash restores them)" });
     this._trashButton = h("button", { class: "jp-labnote-button jp-labnote-trash-button", text: "Trash", title: "Show the runs in the store's trash, to restore them" });
@@ -98,10 +106,17 @@ export class Dashboard extends Widget {
     this._table = h("table", { class: "jp-labnote-table jp-labnote-dashboard-table" }, [this._thead, this._tbody]);
     this._scroll = h("div", { class: "jp-labnote-dashboard-scroll" }, [this._table]);
     this.node.append(
-      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [this._experiment, this._query, h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best, this._columnsButton, this._parallelButton, this._refresh, this._annotateButton, this._deleteButton, this._trashButton]),
+      // Groups that wrap as a whole when the dashboard is narrow.
+      h("div", { class: "jp-labnote-toolbar jp-labnote-dashboard-toolbar" }, [
+        h("div", { class: "jp-labnote-toolgroup jp-labnote-toolgroup-query" }, [this._experiment, this._query]),
+        h("div", { class: "jp-labnote-toolgroup" }, [h("span", { class: "jp-labnote-dashboard-label", text: "group by" }), this._group, this._best]),
+        h("div", { class: "jp-labnote-toolgroup" }, [this._columnsButton, this._parallelButton, this._sweepsButton]),
+        h("div", { class: "jp-labnote-toolgroup" }, [this._annotateButton, this._deleteButton, this._trashButton, this._refresh]),
+      ]),
       this._where,
       this._error,
       this._notice,
+      this._sweepsView.node,
       this._annotate.node,
       this._trash.node,
       this._count,
@@ -129,6 +144,17 @@ export class Dashboard extends Widget {
       });
     });
     this._query.addEventListener("input", () => this._update());
+    // A notice answers one action: the next one clears it (before it may say something new).
+    const toolbar = this.node.firstElementChild as HTMLElement;
+    for (const [where, type] of [[toolbar, "click"], [toolbar, "input"], [toolbar, "change"], [this._tbody, "click"], [this._sweepsView.node, "click"]] as const)
+      where.addEventListener(type, (e) => {
+        if ((e.target as HTMLElement).closest("button, input, select, td, tr")) this._clearNotice();
+      }, true);
+    this._sweepsView.chosen.connect((_, s) => (s ? this._chooseSweep(s) : this._leaveSweep()));
+    this._sweepsButton.addEventListener("click", () => {
+      this._sweepsView.collapsed = !this._sweepsView.collapsed;
+      this._showSweeps();
+    });
     this._experiment.addEventListener("change", () => void this.load());
     this._group.addEventListener("change", () => this._update());
     this._best.addEventListener("change", () => this._update());
@@ -146,7 +172,12 @@ export class Dashboard extends Widget {
       this._trash.node.hidden = !this._trash.node.hidden;
       if (!this._trash.node.hidden) void this._trash.refresh();
     });
-    this._annotate.saved.connect(() => void this._reload());
+    this._annotate.saved.connect((_, { id, annotations }) => {
+      // Shown at once, kept over a read that is older than the save.
+      this._pendingAnnotations.set(id, annotations);
+      this._apply(this._runs, this._unreadable);
+      void this._reload();
+    });
     this._trash.restored.connect((_, id) => {
       this._say(`Restored ${id}.`);
       void this._reload();
@@ -262,6 +293,7 @@ export class Dashboard extends Widget {
   override dispose(): void {
     this._charts.dispose();
     this._scatter.dispose();
+    this._parallel.dispose();
     this._detail.dispose();
     this._stopLive();
     super.dispose();
@@ -279,16 +311,24 @@ export class Dashboard extends Widget {
       if (this._annotate.run && runs.some((r) => r.id === this._annotate.run?.id)) this._annotate.show(undefined);
       this._say(`Moved ${runs.length === 1 ? runs[0].id : `${runs.length} runs`} to the trash (Trash restores ${runs.length === 1 ? "it" : "them"}).`);
     } catch (e) {
-      this._say(e instanceof Error ? e.message : String(e), true);
+      this._say(e instanceof Error ? e.message : String(e), true, runs.filter((r) => r.record.status === "running").map((r) => r.id));
     }
     await this._reload();
     if (!this._trash.node.hidden) await this._trash.refresh();
   }
 
-  private _say(text: string, error = false): void {
+  /** Say something above the table; `whileRunning` ties it to runs: it goes when none of them is running. */
+  private _say(text: string, error = false, whileRunning: readonly string[] = []): void {
     this._notice.hidden = false;
     this._notice.classList.toggle("jp-labnote-error-text", error);
     setText(this._notice, text);
+    this._noticeRuns = new Set(whileRunning);
+  }
+
+  private _clearNotice(): void {
+    this._notice.hidden = true;
+    setText(this._notice, "");
+    this._noticeRuns = new Set();
   }
 
   /** Read everything again from disk (after a change made here). */
@@ -327,6 +367,7 @@ export class Dashboard extends Widget {
           this._reloadedAt = Date.now();
           this._reloadCost = this._reloadedAt - now;
           if (read) await this._applyLive(store, read.runs, read.unreadable);
+          if (Date.now() - this._sweepsReadAt >= SWEEPS_MS) await this._readSweeps(store);
         })
         .finally(() => (this._listing = false));
     }
@@ -345,6 +386,102 @@ export class Dashboard extends Widget {
   private async _applyLive(store: RunStore, runs: DashboardRun[], unreadable: number): Promise<void> {
     const live = await Promise.all(runs.map((r) => (r.record.status === "running" ? store.live(r) : r)));
     if (live.length !== this._runs.length || live.some((r, i) => r !== this._runs[i]) || unreadable !== this._unreadable) this._apply(live, unreadable);
+  }
+
+  /** Read the sweeps of the experiments shown, and list them. */
+  private async _readSweeps(store: RunStore): Promise<void> {
+    const files = this._source.files?.();
+    if (!files) return;
+    this._sweepsReadAt = Date.now();
+    const experiments = this._shownExperiments;
+    const read = await Promise.all(experiments.map((e) => readSweeps(files, store.root, e)));
+    if (experiments !== this._shownExperiments) return;
+    this._sweeps = read.flatMap((r) => r.sweeps);
+    this._sweepsUnreadable = read.reduce((n, r) => n + r.unreadable.length, 0);
+    if (this._sweep) {
+      const now = this._sweeps.find((s) => s.id === this._sweep?.id);
+      if (now && now !== this._sweep) {
+        this._sweep = now;
+        this._focusSweep();
+        if (!this._parallel.node.hidden) this._update();
+      }
+    }
+    this._showSweeps();
+  }
+
+  private _showSweeps(): void {
+    this._sweepsView.show(this._sweeps, this._sweep?.id, this._sweepsUnreadable);
+    this._sweepsButton.textContent = this._sweeps.length ? `Sweeps (${this._sweeps.length})` : "Sweeps";
+    this._sweepsButton.disabled = this._sweeps.length === 0 && this._sweepsUnreadable === 0;
+    this._sweepsButton.title = this._sweepsButton.disabled ? "No sweeps in the experiments shown (exp.sweep(…) makes one)" : "Show or hide the experiments' sweeps";
+    this._sweepsButton.classList.toggle("jp-labnote-active", !this._sweepsView.node.hidden);
+  }
+
+  /** A sweep group's heading: its tag and, for a sweep listed, its name. */
+  private _sweepLabel(label: string): string {
+    const s = this._sweeps.find((x) => sweepTag(x.number) === label && this._runRows.some((r) => r.record.experiment === x.experiment && r.record.tags.includes(label)));
+    return s ? `${s.id}${s.name ? ` "${s.name}"` : ""} · ${s.strategy} · ${s.status}` : label;
+  }
+
+  /** The sweep the table shows, if any. */
+  get sweep(): SweepRecord | undefined {
+    return this._sweep;
+  }
+
+  /**
+   * Show the trials of sweep `number` of `experiment`: the table filtered to them and grouped,
+   * the parallel coordinates over the sweep's space and its metric, the best trial marked.
+   */
+  async openSweep(experiment: string, number: number): Promise<void> {
+    const store = this._source.store();
+    if (!store) return this._say(this._source.describe(), true);
+    if (this._experiment.value !== ALL && this._experiment.value !== experiment) {
+      this._experiment.value = ALL;
+      await this.load();
+    } else if (this._sweeps.length === 0) await this.load();
+    let s = this._sweeps.find((x) => x.experiment === experiment && x.number === number);
+    if (!s) {
+      await this._readSweeps(store);
+      s = this._sweeps.find((x) => x.experiment === experiment && x.number === number);
+    }
+    if (!s) return this._say(`No sweep ${sweepTag(number)} in experiment ${experiment} of this store (${this._source.describe()}).`, true);
+    this._chooseSweep(s);
+  }
+
+  private _chooseSweep(s: SweepRecord): void {
+    this._sweep = s;
+    this._sweepsView.collapsed = false;
+    this._query.value = sweepQuery(s, this._experiment.value !== ALL);
+    this._group.value = "sweep";
+    if (s.metric) {
+      this._best.value = `${s.goal}:${s.metric}`;
+      this._parallel.setMetric(s.metric);
+    }
+    this._parallel.node.hidden = false;
+    this._focusSweep();
+    this._update();
+    this._showSweeps();
+  }
+
+  private _focusSweep(): void {
+    const s = this._sweep;
+    if (!s) return this._parallel.focus(undefined);
+    const best = s.best ? sweepSummary(s).best : "";
+    this._parallel.focus({ best: s.best?.run, goal: s.goal, label: best ? `best ${best}` : "no completed trial yet" });
+  }
+
+  /** Leave the sweep: its query and grouping go (when `clear`), the parallel coordinates stay as they were asked. */
+  private _leaveSweep(clear = true): void {
+    if (!this._sweep) return;
+    this._sweep = undefined;
+    this._parallel.focus(undefined);
+    if (clear) {
+      this._query.value = "";
+      this._group.value = "";
+      this._parallel.node.hidden = true;
+      this._update();
+    }
+    this._showSweeps();
   }
 
   /** The ticked runs, in table order. */
@@ -369,6 +506,7 @@ export class Dashboard extends Widget {
     // same checked against the run folders' listing (seconds for a very large experiment).
     const quick = await this._read(store, true);
     if (quick) this._apply(quick.runs, quick.unreadable);
+    await this._readSweeps(store);
     const started = Date.now();
     const read = await this._read(store, false);
     if (!read) return;
@@ -392,6 +530,7 @@ export class Dashboard extends Widget {
     }
     if (!listed.ok) setText(this._where, `${this._source.describe()} — ${listed.failure.missing ? "no runs yet" : listed.failure.message}`);
     const chosen = this._experiment.value === ALL ? experiments : [this._experiment.value];
+    this._shownExperiments = chosen;
     const runs: DashboardRun[] = [];
     let unreadable = 0;
     const now = Date.now();
@@ -405,7 +544,9 @@ export class Dashboard extends Widget {
 
   /** Show these runs: columns, choices and the table again. */
   private _apply(runs: DashboardRun[], unreadable: number): void {
+    if (this._pendingAnnotations.size) runs = runs.map((r) => this._withPending(r));
     this._runs = runs;
+    if (this._noticeRuns.size && !runs.some((r) => this._noticeRuns.has(r.id) && r.record.status === "running")) this._clearNotice();
     this._unreadable = unreadable;
     this._choices = mergeChoices(this._choices, columnChoices(runs));
     this._fillGroupChoices();
@@ -425,6 +566,22 @@ export class Dashboard extends Widget {
       if (now !== editing) this._annotate.show(now);
     }
     this._loaded.emit(runs.length);
+  }
+
+  /**
+   * A run with the notes and tags saved here, until a read from disk has them (or newer ones):
+   * the table shows a save at once and never the value from before it.
+   */
+  private _withPending(r: DashboardRun): DashboardRun {
+    const a = this._pendingAnnotations.get(r.id);
+    if (!a) return r;
+    // Disk has them (or newer ones), or has not for so long that it is the one to believe.
+    if ((r.annotations && r.annotations.time >= a.time) || Date.now() - a.time > PENDING_MS) {
+      this._pendingAnnotations.delete(r.id);
+      return r;
+    }
+    const added = r.annotations?.tags ?? [];
+    return { ...r, record: withAnnotations({ ...r.record, tags: r.record.tags.filter((t) => !added.includes(t)) }, a), annotations: a };
   }
 
   /** Emitted with the number of runs each time the table is filled from disk. */
@@ -453,7 +610,12 @@ export class Dashboard extends Widget {
   private _fillGroupChoices(): void {
     const current = this._group.value;
     const keys = this._choices.filter((c) => c.group === "config").map((c) => c.column.label);
-    this._group.replaceChildren(h("option", { value: "", text: "nothing" }), h("option", { value: "tag", text: "tag" }), ...keys.map((k) => h("option", { value: `config:${k}`, text: k })));
+    this._group.replaceChildren(
+      h("option", { value: "", text: "nothing" }),
+      h("option", { value: "tag", text: "tag" }),
+      h("option", { value: "sweep", text: "sweep" }),
+      ...keys.map((k) => h("option", { value: `config:${k}`, text: k })),
+    );
     this._group.value = [...this._group.options].some((o) => o.value === current) ? current : "";
     const bestNow = this._best.value;
     const metrics = metricNames(this._runs);
@@ -464,24 +626,30 @@ export class Dashboard extends Widget {
   private _groupBy(): GroupBy {
     const v = this._group.value;
     if (v === "tag") return { kind: "tag" };
+    if (v === "sweep") return { kind: "sweep" };
     if (v.startsWith("config:")) return { kind: "config", key: v.slice("config:".length) };
     return undefined;
   }
 
   /** Filter, sort and group again, then render. */
   private _update(): void {
+    // Typing another query leaves the sweep.
+    if (this._sweep && !showsSweep(this._query.value, this._sweep)) this._leaveSweep(false);
     const { error } = parseFilter(this._query.value);
     this._error.hidden = !error;
     if (error) setText(this._error, error.message);
     this._runRows = dashboardRows(this._runs, this._allColumns(), error ? "" : this._query.value, this._sort);
     if (!this._parallel.node.hidden) {
       // The axes: the config keys shown as columns, then the chosen metric; brushes filter the table.
-      const axes = this._choices.filter((c) => c.group === "config" && c.shown).map((c) => c.column.id);
+      // A sweep's axes are its space's keys.
+      const axes = this._sweep ? Object.keys(this._sweep.space).map((k) => `config:${k}`) : this._choices.filter((c) => c.group === "config" && c.shown).map((c) => c.column.id);
       const metric = this._parallel.metricAxis;
-      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes);
+      const space = this._sweep?.space;
+      this._parallel.show(this._runRows, metric ? [...axes, metric] : axes, space ? (id, nums) => id.startsWith("config:") && sweepAxisIsLog(space, id.slice("config:".length), nums) : undefined);
       const inside = this._parallel.inside();
       if (inside) this._runRows = this._runRows.filter((r) => inside.has(r.id));
     }
+    this._parallelButton.classList.toggle("jp-labnote-active", !this._parallel.node.hidden);
     const by = this._groupBy();
     this._best.hidden = by === undefined;
     this._group.closest("div")?.classList.toggle("jp-labnote-grouped", by !== undefined);
@@ -491,7 +659,7 @@ export class Dashboard extends Widget {
       const index = new Map(this._runRows.map((r, i) => [r.id, i]));
       const [goal, metric] = this._best.value ? [this._best.value.slice(0, 3) as "min" | "max", this._best.value.slice(4)] : ["min" as const, undefined];
       for (const g of groupRuns(this._runRows, by, metric, goal)) {
-        items.push({ kind: "group", label: g.label, count: g.runs.length, best: g.best && metric ? `${goal === "min" ? "lowest" : "highest"} ${metric} ${formatNumber(g.best.value)} (${g.best.run})` : undefined });
+        items.push({ kind: "group", label: by.kind === "sweep" ? this._sweepLabel(g.label) : g.label, count: g.runs.length, best: g.best && metric ? `${goal === "min" ? "lowest" : "highest"} ${metric} ${formatNumber(g.best.value)} (${g.best.run})` : undefined });
         for (const run of g.runs) items.push({ kind: "run", run, index: index.get(run.id)! });
       }
     }
@@ -639,6 +807,16 @@ export class Dashboard extends Widget {
   private _reloadCost = 0;
   private _readToken = 0;
   private readonly _loaded = new Signal<this, number>(this);
+  private readonly _sweepsButton: HTMLButtonElement;
+  private readonly _sweepsView = new SweepsView();
+  private _sweeps: SweepRecord[] = [];
+  private _sweepsUnreadable = 0;
+  private _sweepsReadAt = 0;
+  /** The sweep whose trials the table shows (while the query still says so). */
+  private _sweep: SweepRecord | undefined;
+  private _shownExperiments: string[] = [];
+  private _noticeRuns = new Set<string>();
+  private readonly _pendingAnnotations = new Map<string, Annotations>();
 }
 
 /** The id and name columns stay in place while the table scrolls sideways. */

@@ -3,7 +3,7 @@
  * running one, parallel coordinates, and the best trials in a table sortable by any column
  * (by the metric, best first, until a header is clicked). Patched in place on each update.
  */
-import { bestText, paramsText, parallelLayout, progressText, sortSweepRows, valueText, type SweepPayload, type SweepRow } from "../protocol";
+import { bestText, paramsText, parallelLayout, parseSweepId, progressText, sortSweepRows, valueText, type SweepPayload, type SweepRow } from "../protocol";
 import { cellText } from "./widgets";
 import { h, setText } from "./dom";
 
@@ -15,6 +15,12 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   if (text !== undefined) el.textContent = text;
   return el;
 }
+
+/**
+ * What the page does with a sweep beyond its card: the dashboard plugin sets `open` (the command
+ * that opens the dashboard on the sweep); while it is unset the card has no button for it.
+ */
+export const sweepActions: { open?: (experiment: string, sweep: number) => void } = {};
 
 /** One sweep's card. */
 export class SweepCardView {
@@ -31,8 +37,20 @@ export class SweepCardView {
     this._chart = h("div", { class: "jp-labnote-sweep-chart" });
     this._table = h("table", { class: "jp-labnote-table jp-labnote-sweep-table" });
     this._rest = h("div", { class: "jp-labnote-sweep-rest" });
+    this._open = h("button", { class: "jp-labnote-button jp-labnote-sweep-open", type: "button", text: "Open in dashboard", title: "Show this sweep's trials in the Experiments dashboard, on parallel coordinates" });
+    this._open.hidden = sweepActions.open === undefined;
+    this._open.addEventListener("click", () => {
+      const p = this._p;
+      if (!p || !sweepActions.open) return;
+      try {
+        const experiment = p.experiment || p.id.replace(/\/sweep-\d+$/, "");
+        sweepActions.open(experiment, parseSweepId(experiment, p.id));
+      } catch {
+        // A payload whose id names no sweep of its experiment: nothing to open.
+      }
+    });
     this.node = h("div", { class: "jp-labnote-sweep" }, [
-      h("div", { class: "jp-labnote-sweep-head" }, [this._title, this._badge]),
+      h("div", { class: "jp-labnote-sweep-head" }, [this._title, this._badge, this._open]),
       h("div", { class: "jp-labnote-progress" }, [this._bar, this._progress]),
       this._best,
       this._current,
@@ -139,4 +157,5 @@ export class SweepCardView {
   private readonly _chart: HTMLElement;
   private readonly _table: HTMLElement;
   private readonly _rest: HTMLElement;
+  private readonly _open: HTMLButtonElement;
 }
