@@ -5,10 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabnoteError, formatBytes } from "../protocol";
+import { LabnoteError, formatBytes, trashPath } from "../protocol";
 import { findRun, type FoundRun } from "../history/ids";
 import { processAlive } from "../history/read";
-import { diskUsage, trashDir } from "../history/trash";
+import { diskUsage } from "../history/trash";
 import { ensureDir } from "../sinks/file/atomic";
 import { moveLegacyFolders } from "../sinks/file/legacy";
 import { parseArgs } from "./args";
@@ -48,12 +48,12 @@ export const command: Command = {
     for (const r of runs) {
       const why = stillRunning(r);
       if (why) throw new LabnoteError("UNSUPPORTED", "Cannot remove a running run", why);
-      if (fs.existsSync(path.join(trashDir(root, r.experiment), String(r.number))))
+      if (fs.existsSync(path.join(root, trashPath(r.experiment, r.number))))
         throw new LabnoteError("UNSUPPORTED", `Cannot move run ${r.id} to the trash`, "the trash already holds a run of that number; run labnote gc to empty the trash first");
     }
     for (const r of runs) {
       const bytes = diskUsage(r.dir).bytes;
-      const dest = path.join(trashDir(root, r.experiment), String(r.number));
+      const dest = path.join(root, trashPath(r.experiment, r.number));
       ensureDir(path.dirname(dest));
       fs.renameSync(r.dir, dest);
       const what = r.record.ok ? `${r.record.record.name ? `${r.record.record.name}, ` : ""}${r.record.record.status}, ` : "";

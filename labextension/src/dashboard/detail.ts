@@ -15,6 +15,7 @@ import type { DashboardRun } from "./model";
 import { previewKind, renderPreview, type FileSource } from "./preview";
 import { isSystemMetric } from "./plots";
 import { CodeReader, type ReadCode } from "../model/code";
+import { readText } from "../model/store";
 import { plainSource, RunCodeView, type SourceRenderer } from "../views/code";
 
 /** Lines of the output log the detail shows (its end). */
@@ -265,13 +266,7 @@ export class RunDetailView {
 
   private async _text(path: string): Promise<string | undefined> {
     const files = this._options.files?.();
-    if (!files) return undefined;
-    try {
-      const m = await files.get(path, { content: true, type: "file", format: "text" });
-      return typeof m.content === "string" ? m.content : undefined;
-    } catch {
-      return undefined;
-    }
+    return files ? readText(files, path) : undefined;
   }
 
   private readonly _options: RunDetailOptions;

@@ -428,14 +428,8 @@ export class RunStore {
     const key = `${run.record.heartbeat}@${run.record.status}@${run.record.endTime ?? ""}`;
     const hit = this._points.get(path);
     if (hit && hit.key === key) return hit.points;
-    let text = "";
-    try {
-      const m = await this._contents.get(path, { content: true, type: "file", format: "text" });
-      text = typeof m.content === "string" ? m.content : "";
-    } catch {
-      // No metrics.csv yet: a run that logged nothing, or one whose first batch is not written.
-    }
-    const points = parseMetricsCsv(text);
+    // No metrics.csv yet (a run that logged nothing, or one whose first batch is not written): no points.
+    const points = parseMetricsCsv((await readText(this._contents, path)) ?? "");
     this._points.set(path, { key, points });
     return points;
   }
