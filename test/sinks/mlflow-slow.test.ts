@@ -1,7 +1,8 @@
 /**
  * The MLflow sink and a server that answers slowly: a small HTTP proxy in front of a real
- * `mlflow server` holds every answer 2 s. Logging is not slowed (the same loop with no sink,
- * side by side), and everything arrives, once. With the server answering at its own speed, a
+ * `mlflow server` holds every answer 2 s. Logging never waits for it (200,000 points are logged
+ * before the first answer could come; the same loop with no sink is printed beside), and
+ * everything arrives, once. With the server answering at its own speed, a
  * point logged reaches it within about a second (polled with metrics/get-history).
  */
 import assert from "node:assert/strict";
@@ -100,9 +101,10 @@ describe("the MLflow sink and a slow server", () => {
       }
       sink.stop(); // 200 batches at 2 s each: these runs are not waited for
     }
-    const ratio = median(withSlow) / median(without);
-    t.diagnostic(`logging ${N} points: ${withSlow.map((x) => x.toFixed(0)).join(", ")} ms with the slow server, ${without.map((x) => x.toFixed(0)).join(", ")} ms without a sink (median ratio ${ratio.toFixed(2)}×)`);
-    assert.ok(ratio < 2, `logging ${N} points with a slow server took ${median(withSlow).toFixed(0)} ms against ${median(without).toFixed(0)} ms without the sink (${ratio.toFixed(2)}×)`);
+    // Behaviour, not speed (bench/core/mlflow.ts measures that): every loop through the slow
+    // sink ended before the server could have answered even its first request.
+    t.diagnostic(`logging ${N} points: ${withSlow.map((x) => x.toFixed(0)).join(", ")} ms with the slow server, ${without.map((x) => x.toFixed(0)).join(", ")} ms without a sink (median ratio ${(median(withSlow) / median(without)).toFixed(2)}×)`);
+    for (const ms of withSlow) assert.ok(ms < DELAY_MS, `logging ${N} points with a server that holds each answer ${DELAY_MS} ms took ${ms.toFixed(0)} ms: run.log waited for the server`);
 
     // A run small enough to deliver through the slow proxy: every point arrives, once, in order.
     const exp = await experiment("slow", { root, capture: false, config: { lr: 0.1 }, mlflow: { trackingUri: proxy.uri, endWaitMs: 0 } });
