@@ -224,7 +224,13 @@ await exp.run(async (run) => { run.log("loss", 1); }, { name: ${JSON.stringify(`
     for (const [file, name] of [["alpha.ipynb", "alpha"], ["beta.ipynb", "beta"], ["alpha.ipynb", "alpha"]]) {
       await ui.page.click(`#jp-main-dock-panel .lm-TabBar-tab:has-text("${file}")`);
       await ui.page.waitForFunction(([sel, f]) => document.querySelector(`${sel} .jp-labnote-panel-notebook`)?.textContent === f, [PANEL, file] as const, { timeout: 30_000 });
-      await ui.page.waitForFunction(([sel, n]) => document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`)?.value === n, [PANEL, name] as const, { timeout: 60_000 });
+      await ui.page.waitForFunction(([sel, n]) => document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`)?.value === n, [PANEL, name] as const, { timeout: 60_000 }).catch(async () => {
+        const seen = await ui.page.evaluate((sel) => {
+          const s = document.querySelector<HTMLSelectElement>(`${sel} .jp-labnote-select`);
+          return `experiment "${s?.value}" of [${[...(s?.options ?? [])].map((o) => o.value).join(", ")}], History: ${document.querySelector(`${sel} .jp-labnote-history`)?.textContent?.slice(0, 200)}`;
+        }, PANEL);
+        throw new Error(`History with ${file} active never showed experiment ${name}: it shows ${seen}`);
+      });
       assert.equal(await menu.inputValue(), name);
     }
     // A truncated run.json beside alpha's good run.
