@@ -29,6 +29,7 @@ const BENCHES: Bench[] = [
   { name: "core/mlflow", file: "bench/core/mlflow.ts" },
   { name: "kernel/widgets", file: "bench/kernel/widgets.ts" },
   { name: "browser/panel", file: "bench/browser/panel.ts" },
+  { name: "browser/dashboard", file: "bench/browser/dashboard.ts" },
   { name: "browser/dashboard-charts", file: "bench/browser/dashboard-charts.ts" },
 ];
 
